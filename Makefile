@@ -1,0 +1,32 @@
+# The book's tasks. `make book` sets everything up; `make test` checks everything.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: book install lab test lint notebooks clean
+
+book: install  ## install everything, then print how to open the book
+	@echo "Ready. Open the book with:  make lab   (or: $(VENV)/bin/jupyter lab chapters/)"
+
+install: $(VENV)/.installed  ## create .venv with the tested versions (constraints.txt)
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,test]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $@
+
+lab: install  ## open the book in JupyterLab
+	$(VENV)/bin/jupyter lab chapters/
+
+lint: install  ## ruff over the package, the tests, the tools and the notebooks
+	$(PY) -m ruff check .
+
+test: lint  ## the whole test suite: unit tests and every notebook through nbval
+	$(PY) -m pytest -n 2 --dist loadfile
+
+notebooks: install  ## re-execute every chapter from its .py twin and store the outputs
+	$(PY) tools/notebooks.py run $(CHAPTERS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,45 @@
+"""rnnbook: the helper package of a hands-on, tested textbook on recurrent networks.
+
+    from rnnbook import LSTM, seed_everything, adding_problem, fit
+
+What a chapter builds step by step in its cells, this package holds in final form:
+
+- `rnnbook.cells`     RNN, LSTM and GRU cells and layers from scratch, equal to torch.nn
+- `rnnbook.data`      synthetic tasks, real series, text, windows, scalers, vocabularies
+- `rnnbook.models`    a recurrent layer with a head; a character language model
+- `rnnbook.train`     seeding, device choice, progress bars, one small training loop
+- `rnnbook.gradients` gradient norms per time step, Jacobian products
+- `rnnbook.bench`     fair timing, and `python -m rnnbook.bench` against torch.nn
+"""
+
+from rnnbook.cells import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from rnnbook.data import (
+    ADDING_BASELINE_MSE,
+    TEMPORAL_ORDER_SYMBOLS,
+    CharVocab,
+    StandardScaler,
+    adding_problem,
+    copy_baseline,
+    copy_task,
+    load_co2,
+    load_sunspots,
+    load_text,
+    make_windows,
+    split_series,
+    temporal_order,
+)
+from rnnbook.models import CharLM, SequenceModel, char_batches, lm_loss, recurrent_layer
+from rnnbook.train import History, choose_device, fit, progress, seed_everything
+
+__version__ = "0.1.0"
+REPO_URL = "https://github.com/rnnbook/rnnbook"
+"""Where the book lives. Colab and Binder links in every chapter point here."""
+
+__all__ = [
+    "ADDING_BASELINE_MSE", "GRU", "LSTM", "RNN", "CharVocab", "GRUCell", "History",
+    "LSTMCell", "RNNCell", "StandardScaler", "adding_problem", "choose_device",
+    "copy_baseline", "copy_task", "fit", "load_co2", "load_sunspots", "load_text",
+    "make_windows", "progress", "seed_everything", "split_series", "temporal_order",
+    "TEMPORAL_ORDER_SYMBOLS", "CharLM", "SequenceModel", "char_batches", "lm_loss",
+    "recurrent_layer",
+]

@@ -1,0 +1,123 @@
+"""Fair timing: warm-up runs, the median of repeats, and device synchronisation.
+
+    python -m rnnbook.bench            # the book's layers against torch.nn, side by side
+
+Timings depend on the machine and on what else it is doing, so the book never compares a
+timing to a fixed number; it compares implementations measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class Timing:
+    """Seconds per call: the median and the quartiles of the repeats."""
+
+    median: float
+    q1: float
+    q3: float
+    repeats: int
+
+    def __str__(self) -> str:
+        return f"{self.median * 1e3:.2f} ms (IQR {self.q1 * 1e3:.2f}-{self.q3 * 1e3:.2f})"
+
+
+def _sync(device: torch.device | None) -> None:
+    if device is not None and device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device is not None and device.type == "mps":
+        torch.mps.synchronize()
+
+
+def time_it(fn: Callable[[], object], *, warmup: int = 3, repeats: int = 10,
+            device: torch.device | str | None = None) -> Timing:
+    """Time `fn()`: run it `warmup` times untimed, then `repeats` times timed."""
+    if repeats < 1 or warmup < 0:
+        raise ValueError(f"need repeats >= 1 and warmup >= 0, got {repeats}, {warmup}")
+    device = torch.device(device) if device is not None else None
+    for _ in range(warmup):
+        fn()
+    _sync(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    q = statistics.quantiles(times, n=4) if repeats > 1 else [times[0]] * 3
+    return Timing(statistics.median(times), q[0], q[2], repeats)
+
+
+def forward_backward(layer: nn.Module, x: torch.Tensor) -> Callable[[], None]:
+    """A function that runs the layer forward and backward once, for `time_it`."""
+
+    def run() -> None:
+        layer.zero_grad(set_to_none=True)
+        output, _ = layer(x)
+        output.sum().backward()
+
+    return run
+
+
+def compare_layers(batch: int = 32, steps: int = 100, input_size: int = 32,
+                   hidden_size: int = 128, repeats: int = 10, device: str = "cpu"):
+    """Time forward+backward of rnnbook's RNN, LSTM and GRU and torch.nn's, side by side.
+
+    Returns rows (name, torch Timing, rnnbook Timing, ratio rnnbook / torch).
+    """
+    from rnnbook import cells
+
+    x = torch.randn(steps, batch, input_size, device=device)
+    rows = []
+    for name in ("RNN", "LSTM", "GRU"):
+        theirs = getattr(nn, name)(input_size, hidden_size).to(device)
+        ours = getattr(cells, name)(input_size, hidden_size).to(device)
+        ours.load_state_dict(theirs.state_dict())
+        # Interleave the two so that a change in machine load hits both alike.
+        t_theirs, t_ours = [], []
+        for _ in range(3):
+            t_theirs.append(time_it(forward_backward(theirs, x), repeats=repeats,
+                                    device=device).median)
+            t_ours.append(time_it(forward_backward(ours, x), repeats=repeats,
+                                  device=device).median)
+        a = Timing(statistics.median(t_theirs), min(t_theirs), max(t_theirs), 3 * repeats)
+        b = Timing(statistics.median(t_ours), min(t_ours), max(t_ours), 3 * repeats)
+        rows.append((name, a, b, b.median / a.median))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--input-size", type=int, default=32)
+    parser.add_argument("--hidden-size", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's own choice)")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"forward+backward, B={args.batch} T={args.steps} I={args.input_size} "
+          f"H={args.hidden_size}, device={args.device}, threads={torch.get_num_threads()}, "
+          f"torch {torch.__version__}")
+    print(f"{'layer':<6}{'torch.nn':>14}{'rnnbook':>14}{'ratio':>8}")
+    for name, theirs, ours, ratio in compare_layers(args.batch, args.steps, args.input_size,
+                                                    args.hidden_size, args.repeats,
+                                                    args.device):
+        print(f"{name:<6}{theirs.median * 1e3:>11.2f} ms{ours.median * 1e3:>11.2f} ms"
+              f"{ratio:>7.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""Data for the book: synthetic tasks, real series, text, windows, scalers, vocabularies.
+
+Everything here works offline. Synthetic tasks are generated from a seed, the real
+series come from `statsmodels.datasets` (an installed dependency), and the text corpus
+ships inside the package (`rnnbook/datasets`).
+"""
+
+from __future__ import annotations
+
+import math
+from importlib import resources
+
+import numpy as np
+import torch
+
+# ---------------------------------------------------------------------------
+# Synthetic long-dependency tasks
+# ---------------------------------------------------------------------------
+
+
+def _generator(seed: int | None) -> torch.Generator:
+    g = torch.Generator()
+    g.manual_seed(torch.seed() if seed is None else seed)
+    return g
+
+
+def _check_positive(name: str, value: int, minimum: int = 1) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def adding_problem(n: int, length: int, seed: int | None = None):
+    """The adding problem of Le, Jaitly & Hinton (2015).
+
+    Each sequence has `length` steps with two features: a value drawn from U(0, 1) and a
+    marker that is 1 at exactly two steps, one in each half of the sequence. The target is
+    the sum of the two marked values. Predicting the constant 1 scores an MSE of 1/6.
+
+    Returns `x` of shape (n, length, 2) and `y` of shape (n,), both float32, batch first.
+    """
+    _check_positive("n", n)
+    _check_positive("length", length, minimum=2)
+    g = _generator(seed)
+    values = torch.rand(n, length, generator=g)
+    half = length // 2
+    first = torch.randint(0, half, (n,), generator=g)
+    second = torch.randint(half, length, (n,), generator=g)
+    markers = torch.zeros(n, length)
+    rows = torch.arange(n)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    x = torch.stack([values, markers], dim=-1)
+    y = values[rows, first] + values[rows, second]
+    return x, y
+
+
+ADDING_BASELINE_MSE = 1 / 6
+"""MSE of always predicting 1, the mean target: the variance of the sum of two U(0,1)."""
+
+
+def copy_task(n: int, delay: int, n_symbols: int = 10, n_categories: int = 8,
+              seed: int | None = None):
+    """The copy task of Arjovsky, Shah & Bengio (2016).
+
+    Tokens: 0 is blank, 1..n_categories are symbols, n_categories + 1 is the delimiter.
+    The input is `n_symbols` random symbols, `delay - 1` blanks, the delimiter, then
+    `n_symbols` blanks; the target is `delay + n_symbols` blanks followed by the symbols.
+    Both have length `delay + 2 * n_symbols` and are int64 of shape (n, length).
+    """
+    _check_positive("n", n)
+    _check_positive("delay", delay)
+    _check_positive("n_symbols", n_symbols)
+    _check_positive("n_categories", n_categories)
+    g = _generator(seed)
+    length = delay + 2 * n_symbols
+    symbols = torch.randint(1, n_categories + 1, (n, n_symbols), generator=g)
+    x = torch.zeros(n, length, dtype=torch.long)
+    y = torch.zeros(n, length, dtype=torch.long)
+    x[:, :n_symbols] = symbols
+    x[:, delay + n_symbols - 1] = n_categories + 1
+    y[:, -n_symbols:] = symbols
+    return x, y
+
+
+def copy_baseline(delay: int, n_symbols: int = 10, n_categories: int = 8) -> float:
+    """Cross-entropy per step of the memoryless strategy: blanks, then uniform guesses."""
+    return n_symbols * math.log(n_categories) / (delay + 2 * n_symbols)
+
+
+TEMPORAL_ORDER_SYMBOLS = ("a", "b", "c", "d", "B", "E", "X", "Y")
+
+
+def temporal_order(n: int, length: int = 100, seed: int | None = None):
+    """The temporal-order task of Hochreiter & Schmidhuber (1997), experiment 6a.
+
+    A sequence starts with B, ends with E, and is otherwise filled with distractors a-d,
+    except for two relevant symbols, each X or Y: the first at a step in
+    [length/10, 2*length/10], the second in [length/2, 6*length/10]. The class is the
+    order of the two, XX, XY, YX or YY (0..3), so chance is 25%.
+
+    Returns `x` one-hot of shape (n, length, 8), float32, and `y` int64 of shape (n,).
+    Symbols are indexed as in TEMPORAL_ORDER_SYMBOLS.
+    """
+    _check_positive("n", n)
+    _check_positive("length", length, minimum=20)
+    g = _generator(seed)
+    tokens = torch.randint(0, 4, (n, length), generator=g)       # distractors a-d
+    tokens[:, 0], tokens[:, -1] = 4, 5                             # B ... E
+    first = torch.randint(length // 10, 2 * length // 10 + 1, (n,), generator=g)
+    second = torch.randint(length // 2, 6 * length // 10 + 1, (n,), generator=g)
+    which = torch.randint(0, 2, (n, 2), generator=g)               # 0 = X, 1 = Y
+    rows = torch.arange(n)
+    tokens[rows, first] = 6 + which[:, 0]
+    tokens[rows, second] = 6 + which[:, 1]
+    x = torch.nn.functional.one_hot(tokens, len(TEMPORAL_ORDER_SYMBOLS)).float()
+    return x, 2 * which[:, 0] + which[:, 1]
+
+
+# ---------------------------------------------------------------------------
+# Series: windows, splits, scaling
+# ---------------------------------------------------------------------------
+
+
+def _as_series(series, name: str = "series") -> np.ndarray:
+    if hasattr(series, "to_numpy"):  # pandas Series or DataFrame
+        series = series.to_numpy()
+    if isinstance(series, torch.Tensor):
+        series = series.detach().cpu().numpy()
+    arr = np.asarray(series)
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"{name} must be 1-D (time,) or 2-D (time, features), "
+                         f"got shape {arr.shape}")
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN at positions "
+                         f"{np.argwhere(np.isnan(arr))[:5, 0].tolist()}; fill or drop them first")
+    return arr.astype(np.float32)
+
+
+def make_windows(series, lags: int, horizon: int = 1):
+    """Cut a series into (inputs, targets) pairs for supervised learning.
+
+    Input i holds the `lags` values series[i : i+lags], and target i the next `horizon`
+    values series[i+lags : i+lags+horizon]. For a 1-D series of length T this returns
+    X of shape (N, lags) and y of shape (N, horizon) with N = T - lags - horizon + 1;
+    a 2-D series (T, F) gives X (N, lags, F) and y (N, horizon, F).
+    """
+    arr = _as_series(series)
+    _check_positive("lags", lags)
+    _check_positive("horizon", horizon)
+    n = len(arr) - lags - horizon + 1
+    if n < 1:
+        raise ValueError(f"a window of lags={lags} plus horizon={horizon} needs at least "
+                         f"{lags + horizon} values, but the series has {len(arr)}")
+    idx = np.arange(n)[:, None]
+    X = arr[idx + np.arange(lags)]
+    y = arr[idx + lags + np.arange(horizon)]
+    return X, y
+
+
+def split_series(series, train_fraction: float = 0.8):
+    """Split a series in time order (never shuffled): the first part trains, the rest tests."""
+    if not 0.0 < train_fraction < 1.0:
+        raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction!r}")
+    cut = int(round(len(series) * train_fraction))
+    if cut < 1 or cut >= len(series):
+        raise ValueError(f"a series of length {len(series)} is too short to split at "
+                         f"train_fraction={train_fraction}")
+    return series[:cut], series[cut:]
+
+
+class StandardScaler:
+    """Subtract the mean and divide by the standard deviation, both learned by `fit`.
+
+    Fit it on the training split only: statistics taken from the test split leak
+    information about the future into the model.
+    """
+
+    def __init__(self) -> None:
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+
+    def fit(self, train) -> StandardScaler:
+        arr = _as_series(train, "train")
+        self.mean = arr.mean(axis=0)
+        std = arr.std(axis=0)
+        self.std = np.where(std > 0, std, 1.0).astype(np.float32)
+        return self
+
+    def _check_fitted(self) -> None:
+        if self.mean is None:
+            raise RuntimeError("this StandardScaler is not fitted yet: call fit(train) first")
+
+    def transform(self, series) -> np.ndarray:
+        self._check_fitted()
+        return (_as_series(series) - self.mean) / self.std
+
+    def fit_transform(self, train) -> np.ndarray:
+        return self.fit(train).transform(train)
+
+    def inverse_transform(self, scaled) -> np.ndarray:
+        self._check_fitted()
+        return _as_series(scaled, "scaled") * self.std + self.mean
+
+    def __repr__(self) -> str:
+        if self.mean is None:
+            return "StandardScaler(not fitted)"
+        return f"StandardScaler(mean={np.round(self.mean, 4)}, std={np.round(self.std, 4)})"
+
+
+# ---------------------------------------------------------------------------
+# Real data that installs with a dependency or ships with the package
+# ---------------------------------------------------------------------------
+
+
+def load_co2(monthly: bool = True):
+    """Atmospheric CO2 at Mauna Loa (ppm), 1958-2001, from `statsmodels.datasets.co2`.
+
+    The raw data are weekly with 59 missing weeks. With `monthly=True` (default) this
+    returns the monthly means, with the few empty months filled by linear interpolation,
+    as a pandas Series indexed by month start.
+    """
+    from statsmodels.datasets import co2
+
+    weekly = co2.load_pandas().data["co2"]
+    if not monthly:
+        return weekly
+    return weekly.resample("MS").mean().interpolate().rename("co2")
+
+
+def load_sunspots():
+    """Yearly mean sunspot numbers 1700-2008, from `statsmodels.datasets.sunspots`."""
+    import pandas as pd
+    from statsmodels.datasets import sunspots
+
+    df = sunspots.load_pandas().data
+    return pd.Series(df["SUNACTIVITY"].to_numpy(), index=df["YEAR"].astype(int),
+                     name="sunspots")
+
+
+def load_text(name: str = "python_stdlib") -> str:
+    """A text corpus shipped with the package. See rnnbook/datasets/README.md."""
+    available = sorted(p.name[:-4] for p in resources.files("rnnbook.datasets").iterdir()
+                       if p.name.endswith(".txt"))
+    if name not in available:
+        raise ValueError(f"unknown corpus {name!r}; available: {available}")
+    return resources.files("rnnbook.datasets").joinpath(f"{name}.txt").read_text("utf-8")
+
+
+# ---------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------
+
+
+class CharVocab:
+    """A character vocabulary: `encode` text to ids and `decode` ids back to text."""
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str) or not text:
+            raise ValueError("CharVocab needs a non-empty str to collect its characters from")
+        self.chars = sorted(set(text))
+        self.index = {ch: i for i, ch in enumerate(self.chars)}
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> torch.Tensor:
+        unknown = sorted(set(text) - self.index.keys())
+        if unknown:
+            raise ValueError(f"characters not in the vocabulary: {unknown[:10]!r}")
+        return torch.tensor([self.index[ch] for ch in text], dtype=torch.long)
+
+    def decode(self, ids) -> str:
+        ids = ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
+        bad = [i for i in ids if not 0 <= i < len(self.chars)]
+        if bad:
+            raise ValueError(f"ids out of range 0..{len(self.chars) - 1}: {bad[:10]}")
+        return "".join(self.chars[i] for i in ids)
+
+    def __repr__(self) -> str:
+        return f"CharVocab({len(self)} characters)"

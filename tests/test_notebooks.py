@@ -1,0 +1,111 @@
+"""Hygiene of every chapter: structure, links, pairing with its twin, stored outputs.
+
+nbval checks that the notebooks run and reproduce their outputs; these tests check that
+they are fit to read.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from rnnbook import REPO_URL
+
+CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
+NOTEBOOKS = sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
+OWNER_REPO = REPO_URL.removeprefix("https://github.com/")
+AUTHOR_PATHS = re.compile(r"(/home/\w|/Users/\w|/root/|/tmp/|/work/|[A-Z]:\\\\Users)")
+MAX_NOTEBOOK_BYTES = 3_000_000
+MAX_TEXT_OUTPUT_CHARS = 12_000
+
+
+def test_chapters_exist_and_are_numbered_uniquely():
+    assert NOTEBOOKS, "no chapters found"
+    numbers = [p.name[:2] for p in NOTEBOOKS]
+    assert len(numbers) == len(set(numbers)), f"two chapters share a number: {numbers}"
+    assert all(re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", p.name) for p in NOTEBOOKS)
+
+
+def test_every_twin_has_a_notebook():
+    twins = {p.stem for p in CHAPTERS.glob("[0-9][0-9]_*.py")}
+    assert twins == {p.stem for p in NOTEBOOKS}
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def notebook(request):
+    path = request.param
+    return path, nbformat.read(path, as_version=4)
+
+
+def _cells(nb):
+    return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", [])))
+            for c in nb.cells]
+
+
+def test_pair_in_sync(notebook):
+    path, nb = notebook
+    twin = jupytext.read(path.with_suffix(".py"))
+    assert _cells(twin) == _cells(nb), (
+        f"{path.name} and its .py twin differ: run `make notebooks CHAPTERS={path.name[:2]}`")
+
+
+def test_opening(notebook):
+    path, nb = notebook
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), "needs a title"
+    assert re.search(r"what you will learn", first.source, re.I), "needs 'What you will learn'"
+    colab = f"https://colab.research.google.com/github/{OWNER_REPO}/blob/main/chapters/{path.name}"
+    assert colab in first.source, f"the Open-in-Colab link must point to {colab}"
+    binder = f"https://mybinder.org/v2/gh/{OWNER_REPO}/main?labpath=chapters%2F{path.name}"
+    assert binder in first.source, f"the Binder link must point to {binder}"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, "a chapter without code"
+    install = code[0].source
+    assert '"google.colab" in sys.modules' in install and "pip" in install
+    assert f"git+{REPO_URL}" in install, "the Colab cell must install rnnbook from REPO_URL"
+
+
+def test_has_summary_and_exercises(notebook):
+    path, nb = notebook
+    headings = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert re.search(r"^## .*summary", headings, re.I | re.M), "needs a '## Summary' section"
+    if not path.name.startswith("00"):
+        assert re.search(r"^## .*exercises", headings, re.I | re.M), "needs '## Exercises'"
+
+
+def test_outputs_are_stored_clean_and_in_order(notebook):
+    path, nb = notebook
+    assert nb.metadata.kernelspec.name == "python3"
+    counts = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        assert cell.execution_count is not None, f"code cell {i} was not executed"
+        counts.append(cell.execution_count)
+        for out in cell.outputs:
+            assert out.output_type != "error", f"cell {i} stored an error"
+            text = out.get("text", "") or out.get("data", {}).get("text/plain", "")
+            assert len(text) <= MAX_TEXT_OUTPUT_CHARS, f"cell {i} prints {len(text)} chars"
+            assert not AUTHOR_PATHS.search(text), f"cell {i} output shows a local path"
+        assert not AUTHOR_PATHS.search(cell.source), f"cell {i} uses a local path"
+    assert counts == list(range(1, len(counts) + 1)), "cells were not executed in order"
+    assert path.stat().st_size <= MAX_NOTEBOOK_BYTES, f"{path.name} is too large"
+
+
+def test_has_figures_and_assertions(notebook):
+    path, nb = notebook
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    images = sum("image/png" in out.get("data", {}) for c in nb.cells if c.cell_type == "code"
+                 for out in c.outputs)
+    assert images >= 1, "a chapter needs at least one figure"
+    assert len(re.findall(r"^\s*assert ", code, re.M)) >= 3, "a chapter asserts its claims"
+
+
+def test_no_progress_bars_or_widgets_stored(notebook):
+    _, nb = notebook
+    text = json.dumps(nb)
+    assert "application/vnd.jupyter.widget-view+json" not in text
+    assert "it/s]" not in text

@@ -1,0 +1,118 @@
+"""Execute the chapters and store their outputs: the one way stored outputs are made.
+
+    python tools/notebooks.py run              # every chapter
+    python tools/notebooks.py run 02 05        # chapters whose names start with these
+    python tools/notebooks.py new 08_deeper "Deeper and wider"   # a new chapter skeleton
+
+Each chapter is written in its jupytext twin `chapters/NN_slug.py` (percent format). `run`
+reads the twin, executes it in a fresh kernel with the same environment as the test suite
+(one thread, no progress bars), and writes both files, so the pair is always in sync and
+the stored outputs are exactly what a re-run gives.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = ROOT / "chapters"
+sys.path.insert(0, str(ROOT))
+
+from conftest import budget  # noqa: E402  (sets the test environment as a side effect)
+
+from rnnbook import REPO_URL  # noqa: E402
+
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def chapter_files(prefixes: list[str]) -> list[Path]:
+    twins = sorted(CHAPTERS.glob("[0-9][0-9]_*.py"))
+    if prefixes:
+        twins = [p for p in twins if any(p.name.startswith(x) for x in prefixes)]
+        if not twins:
+            raise SystemExit(f"no chapter matches {prefixes}")
+    return twins
+
+
+def execute(twin: Path) -> float:
+    nb = jupytext.read(twin)
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
+    start = time.time()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(CHAPTERS)}}).execute()
+    seconds = time.time() - start
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, twin.with_suffix(".ipynb"))
+    jupytext.write(nb, twin, fmt="py:percent")
+    return seconds
+
+
+HEADER = """# {title}
+
+[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab})
+[![Binder](https://mybinder.org/badge_logo.svg)]({binder})
+
+**What you will learn**
+
+- ...
+"""
+
+INSTALL_CELL = '''# On Colab, install the book's package first. Anywhere else this cell does nothing.
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "rnnbook @ git+{repo}"], check=True)'''
+
+
+def links(name: str) -> tuple[str, str]:
+    owner_repo = REPO_URL.removeprefix("https://github.com/")
+    colab = f"https://colab.research.google.com/github/{owner_repo}/blob/main/chapters/{name}"
+    binder = f"https://mybinder.org/v2/gh/{owner_repo}/main?labpath=chapters%2F{name}"
+    return colab, binder
+
+
+def new(stem: str, title: str) -> None:
+    twin = CHAPTERS / f"{stem}.py"
+    if twin.exists():
+        raise SystemExit(f"{twin} exists already")
+    colab, binder = links(f"{stem}.ipynb")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(HEADER.format(title=title, colab=colab,
+                                                             binder=binder)),
+                nbformat.v4.new_code_cell(INSTALL_CELL.format(repo=REPO_URL))]
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
+    jupytext.write(nb, twin, fmt="py:percent")
+    print(f"wrote {twin.relative_to(ROOT)}; write the chapter there, then run it")
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) >= 1 and argv[0] == "run":
+        total = 0.0
+        for twin in chapter_files(argv[1:]):
+            seconds = execute(twin)
+            total += seconds
+            over = "  OVER BUDGET" if seconds > budget(twin.name) else ""
+            print(f"{seconds:6.1f} s  [{budget(twin.name)} s]  {twin.name}{over}", flush=True)
+        print(f"{total:6.1f} s  in all")
+    elif len(argv) == 3 and argv[0] == "new":
+        new(argv[1], argv[2])
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
