@@ -1,11 +1,14 @@
 """Measure how gradients flow back through time.
 
-    norms = hidden_grad_norms(cell, x, lambda hs: hs[-1].sum())
+    norms = hidden_grad_norms(cell, x, lambda hs: hs[-1].sum())    # a cell, any loss
+    norms = model_grad_norms(model, x, y, nn.MSELoss())            # a SequenceModel
+    norms = jacobian_norms(cell, x[0], h0)                          # ||dh_t/dh_0||, t = 1..T
 
 `cell` is any cell that maps (x_t, state) to a new state: rnnbook's or torch.nn's
-RNNCell, LSTMCell or GRUCell. The sequence is unrolled step by step so that every hidden
-state h_t is a node of the graph, and autograd gives the full derivative dL/dh_t, through
-all later steps, not just the direct path to the output.
+RNNCell, LSTMCell or GRUCell. `layer` is a recurrent layer, rnnbook's or torch.nn's RNN,
+LSTM or GRU. The sequence is unrolled step by step so that every hidden state h_t is a
+node of the graph, and autograd gives the full derivative dL/dh_t, through all later
+steps, not just the direct path to the output.
 """
 
 from __future__ import annotations
@@ -63,3 +66,108 @@ def state_jacobian(cell: nn.Module, x: Tensor, h0: Tensor, c0: Tensor | None = N
         return _hidden(unroll(cell, x, state)[-1])
 
     return torch.autograd.functional.jacobian(final_hidden, h0)
+
+
+# ---------------------------------------------------------------------------
+# Products of step Jacobians: ||dh_t/dh_0|| for every t of one sequence
+# ---------------------------------------------------------------------------
+
+
+def jacobian_norms(cell: nn.Module, x: Tensor, state0, ord: float | str = 2) -> Tensor:
+    """||ds_t/ds_0|| for t = 1..T, along one unbatched sequence x of shape (T, I).
+
+    The state s is h for RNN and GRU cells; for an LSTM cell pass state0 = (h0, c0), and
+    s is the concatenation [h; c] of size 2H. The Jacobian of every step,
+    J_t = ds_t/ds_{t-1}, is taken by autograd at the state the sequence actually reaches,
+    and the products J_t ... J_1 are accumulated one step at a time, so the whole curve
+    costs about as much as its last point. `ord` is a matrix norm as in
+    `torch.linalg.matrix_norm`: 2 (the largest singular value, the default) or "fro".
+
+    Use float64 weights for long sequences: the norms can fall below float32's range.
+    """
+    if not isinstance(x, Tensor) or x.dim() != 2:
+        raise ValueError(f"x must be one unbatched sequence of shape (T, I), got "
+                         f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+    is_pair = isinstance(state0, (tuple, list))
+    parts = tuple(state0) if is_pair else (state0,)
+    if not all(isinstance(p, Tensor) and p.dim() == 1 for p in parts):
+        raise ValueError("state0 must be an unbatched state: h0 of shape (H,), or (h0, c0)")
+    size = parts[0].numel()
+
+    def step(s: Tensor, x_t: Tensor) -> Tensor:
+        new = cell(x_t, (s[:size], s[size:]) if is_pair else s)
+        return torch.cat(new) if is_pair else new
+
+    s = torch.cat(parts).detach()
+    product = torch.eye(s.numel(), dtype=s.dtype, device=s.device)
+    norms = []
+    for x_t in x:
+        jac = torch.autograd.functional.jacobian(lambda v, x_t=x_t: step(v, x_t), s,
+                                                 vectorize=True)
+        product = jac @ product
+        with torch.no_grad():
+            s = step(s, x_t)
+        norms.append(torch.linalg.matrix_norm(product, ord=ord))
+    return torch.stack(norms).detach()
+
+
+# ---------------------------------------------------------------------------
+# Recurrent layers and SequenceModels, one step at a time
+# ---------------------------------------------------------------------------
+
+
+def layer_states(layer: nn.Module, x: Tensor, state=None) -> list:
+    """Run a recurrent layer over x one time step at a time; return the T final states.
+
+    `layer` is a one-directional RNN, LSTM or GRU (torch.nn's or rnnbook's) and x is
+    (B, T, I) if `layer.batch_first`, else (T, B, I). Each returned state is what the layer
+    returns as its last element for one step: h of shape (num_layers, B, H), or (h, c).
+    Every state is a node of the autograd graph that the next step reads, so a gradient
+    with respect to it includes every later path.
+    """
+    if getattr(layer, "bidirectional", False):
+        raise ValueError("layer must be one-directional: a bidirectional layer cannot be "
+                         "run one step at a time")
+    if not isinstance(x, Tensor) or x.dim() != 3:
+        raise ValueError(f"x must be a batch of sequences with 3 dimensions, got "
+                         f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+    time_dim = 1 if layer.batch_first else 0
+    states = []
+    for x_t in x.split(1, dim=time_dim):
+        _, state = layer(x_t, state)
+        states.append(state)
+    return states
+
+
+def model_grad_norms(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable,
+                     per_sample: bool = False) -> Tensor:
+    """||dL/dh_t|| for t = 1..T, where L = loss_fn(model(x), y) and h_t is the hidden
+    state of the model's top recurrent layer after step t.
+
+    `model` is an `rnnbook.SequenceModel` (or any module with a batch-first `rnn` layer and
+    a `head` applied like SequenceModel's). The loss is the one `model(x)` would give; the
+    model is run step by step so that each h_t is a node of the graph.
+
+    Returns T norms (over batch and units together), or with `per_sample=True` a (B, T)
+    tensor with one norm per sequence (over units). With a loss that averages over the
+    batch, each sequence's gradient carries that 1/B factor.
+    """
+    if not (hasattr(model, "rnn") and hasattr(model, "head")):
+        raise TypeError(f"model must be a SequenceModel (with .rnn and .head), "
+                        f"got {type(model).__name__}")
+    states = layer_states(model.rnn, x)
+    hs = [_hidden(s) for s in states]                      # each (num_layers, B, H)
+    top = [h[-1] for h in hs]
+    out = torch.stack(top, dim=1) if model.every_step else top[-1]
+    pred = model.head(out)
+    if model.squeeze:
+        pred = pred.squeeze(-1)
+    loss = loss_fn(pred, y)
+    if loss.dim() != 0:
+        raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
+    grads = torch.autograd.grad(loss, hs, allow_unused=True)
+    grads = [g[-1] if g is not None else h[-1].new_zeros(h[-1].shape)
+             for g, h in zip(grads, hs, strict=True)]
+    g = torch.stack(grads, dim=1)                           # (B, T, H)
+    norms = g.norm(dim=-1) if per_sample else g.pow(2).sum(dim=(0, 2)).sqrt()
+    return norms.detach()
