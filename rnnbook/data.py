@@ -19,9 +19,11 @@ import torch
 
 
 def _generator(seed: int | None) -> torch.Generator:
-    g = torch.Generator()
-    g.manual_seed(torch.seed() if seed is None else seed)
-    return g
+    """A generator seeded with `seed`, or, for None, with a draw from torch's global
+    generator, so that `seed_everything` makes unseeded calls repeat too."""
+    if seed is None:
+        seed = int(torch.randint(0, 2**62, (1,)))
+    return torch.Generator().manual_seed(seed)
 
 
 def _check_positive(name: str, value: int, minimum: int = 1) -> None:

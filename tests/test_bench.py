@@ -1,0 +1,33 @@
+"""rnnbook.bench: the timing helpers and the side-by-side table."""
+
+import time
+
+import pytest
+import torch
+
+from rnnbook import bench
+
+
+def test_time_it_measures_a_known_sleep():
+    timing = bench.time_it(lambda: time.sleep(0.01), warmup=1, repeats=5)
+    assert 0.009 < timing.median < 0.2
+    assert timing.q1 <= timing.median <= timing.q3 and timing.repeats == 5
+    assert "ms" in str(timing)
+    with pytest.raises(ValueError, match="repeats"):
+        bench.time_it(lambda: None, repeats=0)
+
+
+def test_forward_backward_fills_gradients():
+    layer = torch.nn.GRU(3, 4)
+    bench.forward_backward(layer, torch.randn(5, 2, 3))()
+    assert all(p.grad is not None for p in layer.parameters())
+
+
+def test_compare_layers_table(capsys):
+    rows = bench.compare_layers(batch=2, steps=5, input_size=3, hidden_size=4, repeats=2)
+    assert [r[0] for r in rows] == ["RNN", "LSTM", "GRU"]
+    assert all(r[3] > 0 for r in rows)
+    bench.main(["--batch", "2", "--steps", "5", "--input-size", "3", "--hidden-size", "4",
+                "--repeats", "2"])
+    out = capsys.readouterr().out
+    assert "ratio" in out and "LSTM" in out

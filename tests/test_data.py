@@ -1,0 +1,141 @@
+"""rnnbook.data: synthetic tasks, windows, scalers, real data, vocabularies."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from rnnbook import data
+
+
+def test_adding_problem_shapes_markers_and_targets():
+    x, y = data.adding_problem(500, 40, seed=0)
+    assert x.shape == (500, 40, 2) and y.shape == (500,)
+    markers = x[..., 1]
+    assert torch.all(markers.sum(1) == 2)
+    assert torch.all(markers[:, :20].sum(1) == 1) and torch.all(markers[:, 20:].sum(1) == 1)
+    torch.testing.assert_close(y, (x[..., 0] * markers).sum(1))
+    assert 0 <= x[..., 0].min() and x[..., 0].max() < 1
+
+
+def test_adding_problem_baseline_is_one_sixth():
+    _, y = data.adding_problem(200_000, 10, seed=1)
+    assert abs(((y - 1) ** 2).mean().item() - data.ADDING_BASELINE_MSE) < 0.002
+    assert abs(y.mean().item() - 1) < 0.005
+
+
+def test_seeds_repeat_and_differ():
+    a, _ = data.adding_problem(4, 10, seed=3)
+    b, _ = data.adding_problem(4, 10, seed=3)
+    c, _ = data.adding_problem(4, 10, seed=4)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_copy_task_layout():
+    x, y = data.copy_task(3, delay=5, n_symbols=4, n_categories=6, seed=0)
+    assert x.shape == y.shape == (3, 5 + 8)
+    torch.testing.assert_close(y[:, -4:], x[:, :4])
+    assert torch.all((x[:, :4] >= 1) & (x[:, :4] <= 6))
+    assert torch.all(x[:, 5 + 4 - 1] == 7)                  # delimiter
+    assert torch.all(y[:, :-4] == 0) and int((x == 7).sum()) == 3
+    assert data.copy_baseline(100) == pytest.approx(10 * math.log(8) / 120)
+
+
+def test_temporal_order_classes_match_the_relevant_symbols():
+    x, y = data.temporal_order(300, 100, seed=0)
+    tokens = x.argmax(-1)
+    assert torch.all(tokens[:, 0] == 4) and torch.all(tokens[:, -1] == 5)
+    relevant = [row[(row == 6) | (row == 7)].tolist() for row in tokens]
+    assert all(len(r) == 2 for r in relevant)
+    expected = torch.tensor([2 * (r[0] - 6) + (r[1] - 6) for r in relevant])
+    assert torch.equal(y, expected)
+    assert set(y.tolist()) == {0, 1, 2, 3}
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: data.adding_problem(0, 10), "n must be"),
+    (lambda: data.adding_problem(5, 1), "length must be"),
+    (lambda: data.copy_task(5, 0), "delay must be"),
+    (lambda: data.temporal_order(5, 10), "length must be"),
+])
+def test_task_arguments_are_checked(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_make_windows_1d_and_2d():
+    X, y = data.make_windows(np.arange(10), lags=3, horizon=2)
+    assert X.shape == (6, 3) and y.shape == (6, 2)
+    np.testing.assert_array_equal(X[0], [0, 1, 2])
+    np.testing.assert_array_equal(y[0], [3, 4])
+    np.testing.assert_array_equal(y[-1], [8, 9])
+    X2, y2 = data.make_windows(np.arange(20).reshape(10, 2), lags=4)
+    assert X2.shape == (6, 4, 2) and y2.shape == (6, 1, 2)
+
+
+@pytest.mark.parametrize("series,kwargs,error,match", [
+    (np.arange(4), dict(lags=3, horizon=2), ValueError, "needs at least 5 values"),
+    (np.array([1.0, np.nan, 3.0, 4.0]), dict(lags=1), ValueError, "NaN at positions"),
+    (np.arange(10), dict(lags=0), ValueError, "lags must be"),
+    (np.zeros((3, 3, 3)), dict(lags=1), ValueError, "1-D"),
+    (np.array(["a", "b", "c"]), dict(lags=1), TypeError, "numbers"),
+])
+def test_make_windows_errors(series, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        data.make_windows(series, **kwargs)
+
+
+def test_split_series_keeps_time_order():
+    train, test = data.split_series(np.arange(10), 0.7)
+    np.testing.assert_array_equal(train, np.arange(7))
+    np.testing.assert_array_equal(test, np.arange(7, 10))
+    with pytest.raises(ValueError, match="train_fraction"):
+        data.split_series(np.arange(10), 1.0)
+
+
+def test_scaler_uses_training_statistics_only():
+    train, test = np.array([1.0, 2.0, 3.0]), np.array([10.0, 11.0])
+    scaler = data.StandardScaler().fit(train)
+    np.testing.assert_allclose(scaler.transform(train).mean(), 0, atol=1e-6)
+    np.testing.assert_allclose(scaler.transform(test), (test - 2) / np.std(train), rtol=1e-6)
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(test)), test, rtol=1e-6)
+    constant = data.StandardScaler().fit(np.ones(4))
+    np.testing.assert_allclose(constant.transform(np.ones(2)), 0)
+
+
+def test_scaler_must_be_fitted_first():
+    with pytest.raises(RuntimeError, match="not fitted"):
+        data.StandardScaler().transform(np.ones(3))
+
+
+def test_real_series_load_offline():
+    co2 = data.load_co2()
+    assert len(co2) > 500 and not co2.isna().any()
+    assert 310 < co2.iloc[0] < 320 and co2.iloc[-1] > 360       # ppm, rising
+    assert data.load_co2(monthly=False).isna().sum() > 0        # the raw weekly data has gaps
+    sun = data.load_sunspots()
+    assert sun.index[0] == 1700 and len(sun) > 300 and (sun >= 0).all()
+
+
+def test_text_corpus_and_vocabulary():
+    text = data.load_text()
+    assert len(text) > 200_000 and "def " in text
+    vocab = data.CharVocab(text)
+    ids = vocab.encode("def f(x):\n")
+    assert ids.dtype == torch.long and vocab.decode(ids) == "def f(x):\n"
+    assert vocab.decode(vocab.encode(text[:5000])) == text[:5000]
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        data.CharVocab("abc").encode("abd")
+    with pytest.raises(ValueError, match="out of range"):
+        data.CharVocab("abc").decode([0, 3])
+    with pytest.raises(ValueError, match="unknown corpus"):
+        data.load_text("war_and_peace")
+
+
+def test_unseeded_tasks_follow_the_global_seed():
+    torch.manual_seed(0)
+    a = data.adding_problem(3, 8)[0], data.copy_task(3, 4)[0], data.temporal_order(3, 20)[0]
+    torch.manual_seed(0)
+    b = data.adding_problem(3, 8)[0], data.copy_task(3, 4)[0], data.temporal_order(3, 20)[0]
+    assert all(torch.equal(p, q) for p, q in zip(a, b, strict=True))
