@@ -26,8 +26,8 @@ def test_forward_backward_fills_gradients():
 def test_compare_layers_table(capsys):
     rows = bench.compare_layers(batch=2, steps=5, input_size=3, hidden_size=4, repeats=2)
     assert [r[0] for r in rows] == ["RNN", "LSTM", "GRU"]
-    assert all(r[3] > 0 for r in rows)
+    assert all(r[1].median > 0 and r[2].median > 0 and r[3].median > 0 for r in rows)
     bench.main(["--batch", "2", "--steps", "5", "--input-size", "3", "--hidden-size", "4",
                 "--repeats", "2"])
     out = capsys.readouterr().out
-    assert "ratio" in out and "LSTM" in out
+    assert "rnnbook/torch.nn" in out and "LSTM" in out

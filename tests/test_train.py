@@ -71,9 +71,9 @@ def test_clipping_by_norm_and_by_value():
         opt = torch.optim.SGD(model.parameters(), lr=0.0)
         original = opt.step
 
-        def step(*a, _seen=seen, _model=model, **k):
+        def step(*a, _seen=seen, _model=model, _original=original, **k):
             _seen.append(torch.cat([p.grad.flatten() for p in _model.parameters()]))
-            return original(*a, **k)
+            return _original(*a, **k)
 
         opt.step = step
         train.fit(model, [(x, y * 100)], nn.MSELoss(), steps=3, optimizer=opt, **kwargs)

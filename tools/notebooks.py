@@ -12,7 +12,6 @@ the stored outputs are exactly what a re-run gives.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,6 @@ CHAPTERS = ROOT / "chapters"
 sys.path.insert(0, str(ROOT))
 
 from conftest import budget  # noqa: E402  (sets the test environment as a side effect)
-
 from rnnbook import REPO_URL  # noqa: E402
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -67,7 +65,8 @@ HEADER = """# {title}
 - ...
 """
 
-INSTALL_CELL = '''# On Colab, install the book's package first. Anywhere else this cell does nothing.
+INSTALL_CELL = '''\
+# On Colab, install the book's package first. Anywhere else this cell does nothing.
 import sys
 
 if "google.colab" in sys.modules:
