@@ -175,3 +175,80 @@ def test_bad_input_errors():
         ChoGRU(3, 0)
     with pytest.raises(ValueError, match="input_size must be a positive int"):
         ChoGRUCell(2.5, 4)
+
+
+# --- gru_gates ---------------------------------------------------------------------------
+
+from rnnbook import cells  # noqa: E402
+from rnnbook.variants import gru_gates  # noqa: E402
+
+
+@pytest.mark.parametrize("kind", ["torch", "rnnbook", "cho"])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_gru_gates_reproduce_the_layer(kind, batch_first):
+    torch.manual_seed(0)
+    make = {"torch": nn.GRU, "rnnbook": cells.GRU, "cho": ChoGRU}[kind]
+    layer = make(3, 4, batch_first=batch_first)
+    B, T = 2, 6
+    x = torch.randn((B, T, 3) if batch_first else (T, B, 3))
+    h0 = torch.randn(B, 4)
+    for start in (None, h0):
+        gates = gru_gates(layer, x, start)
+        out, h_n = layer(x, None if start is None else start[None])
+        out = out if batch_first else out.transpose(0, 1)
+        for value in gates:
+            assert value.shape == (B, T, 4)
+        torch.testing.assert_close(gates.h, out, **TOL)
+        assert ((gates.r > 0) & (gates.r < 1)).all() and ((gates.z > 0) & (gates.z < 1)).all()
+        assert (gates.n.abs() < 1).all()
+        previous = torch.cat([(torch.zeros(B, 1, 4) if start is None else start[:, None]),
+                              gates.h[:, :-1]], dim=1)
+        torch.testing.assert_close(gates.h, (1 - gates.z) * gates.n + gates.z * previous,
+                                   **TOL)
+
+
+def test_gru_gates_without_bias():
+    torch.manual_seed(0)
+    layer = nn.GRU(3, 4, bias=False, batch_first=True)
+    x = torch.randn(2, 5, 3)
+    torch.testing.assert_close(gru_gates(layer, x).h, layer(x)[0], **TOL)
+
+
+def test_gru_gates_sees_the_difference_between_the_forms():
+    torch.manual_seed(0)
+    theirs, ours = nn.GRU(3, 4, batch_first=True), ChoGRU(3, 4, batch_first=True)
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(2, 5, 3)
+    a, b = gru_gates(theirs, x), gru_gates(ours, x)
+    torch.testing.assert_close(a.r[:, 0], b.r[:, 0], **TOL)   # same gates at the first step
+    assert (a.n - b.n).abs().max() > 1e-3                    # different candidates
+
+
+def test_gru_gates_bad_input():
+    with pytest.raises(TypeError, match="nn.GRU"):
+        gru_gates(nn.LSTM(3, 4), torch.randn(5, 2, 3))
+    with pytest.raises(TypeError, match="nn.GRU"):
+        gru_gates(cells.LSTM(3, 4), torch.randn(5, 2, 3))
+    with pytest.raises(ValueError, match="one-layer"):
+        gru_gates(nn.GRU(3, 4, num_layers=2), torch.randn(5, 2, 3))
+    with pytest.raises(ValueError, match="one-directional"):
+        gru_gates(nn.GRU(3, 4, bidirectional=True), torch.randn(5, 2, 3))
+    with pytest.raises(ValueError, match="3 features"):
+        gru_gates(nn.GRU(3, 4), torch.randn(5, 2, 7))
+    with pytest.raises(ValueError, match="3 dimensions"):
+        gru_gates(nn.GRU(3, 4), torch.randn(5, 3))
+    with pytest.raises(ValueError, match=r"h0 must .*\(2, 4\)"):
+        gru_gates(nn.GRU(3, 4), torch.randn(5, 2, 3), torch.zeros(1, 2, 4))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_gate_values_agree_with_both_step_functions(bias):
+    from rnnbook.variants import gru_gate_values
+    torch.manual_seed(0)
+    cell = ChoGRUCell(3, 4, bias=bias)
+    x_proj = nn.functional.linear(torch.randn(2, 3), cell.weight_ih, cell.bias_ih)
+    h = torch.randn(2, 4)
+    for reset_after, step in [(True, cells.gru_step), (False, cho_gru_step)]:
+        r, z, n = gru_gate_values(x_proj, h, cell.weight_hh, cell.bias_hh, reset_after)
+        (expected,) = step(x_proj, (h,), cell.weight_hh, cell.bias_hh)
+        torch.testing.assert_close((1 - z) * n + z * h, expected, **TOL)
