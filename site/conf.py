@@ -21,11 +21,10 @@ html_title = "rnnbook"  # the page titles read "Sequences — rnnbook"
 extensions = [
     "myst_nb",
     "sphinx-mathjax-offline",  # MathJax 3 copied into _static/mathjax: equations offline
-    "rnnbook_site",  # local badge images, a warning for any image from the internet
+    "rnnbook_site",  # local badges, no image from the internet, links to repository files
 ]
 rnnbook_repo_url = REPO_URL  # links to repository files that are not pages go there
 root_doc = "index"
-exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 
 # Notebooks: show what they store, run nothing.
 nb_execution_mode = "off"

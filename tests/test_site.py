@@ -312,6 +312,20 @@ def test_build_fails_on_broken_links_missing_images_and_remote_images(tmp_path):
     assert page.find("a", href=f"{REPO_URL}/blob/main/LICENSE", string="the licence")
 
 
+def test_landing_page_lists_the_chapters_the_readme_does_not_link():
+    chapters = [Path("chapters/00_a.ipynb"), Path("chapters/01_b.ipynb")]
+    toctree = "```{toctree}\n:caption: Chapters\n{}\n\nchapters/00_a\nchapters/01_b\n```\n"
+    full = build_site.landing_page("# T\n\n[a](chapters/00_a.ipynb), [b](./chapters/01_b.ipynb)",
+                                   chapters)
+    assert full == "# T\n\n[a](chapters/00_a.ipynb), [b](./chapters/01_b.ipynb)\n\n" + \
+        toctree.replace("{}", ":hidden:")
+    part = build_site.landing_page("# T\n\n[a](chapters/00_a.ipynb)\n", chapters)
+    assert part == "# T\n\n[a](chapters/00_a.ipynb)\n\n## All chapters\n\n" + \
+        toctree.replace("{}", ":maxdepth: 1")
+    with pytest.raises(SystemExit, match="Title"):
+        build_site.landing_page("no title here", chapters)
+
+
 def test_link_and_remote_checks_catch_what_is_broken(tmp_path):
     _require("bs4")
     (tmp_path / "a.html").write_text(

@@ -71,7 +71,7 @@ def landing_page(readme: str, chapters: list[Path]) -> str:
     linked = set(re.findall(r"\]\(\s*<?(?:\./)?chapters/([^)#\s>]+\.ipynb)", readme))
     hidden = {p.name for p in chapters} <= linked
     entries = "\n".join(f"chapters/{p.stem}" for p in chapters)
-    heading = "" if hidden else "\n## Chapters\n"
+    heading = "" if hidden else "\n## All chapters\n"
     options = ":hidden:" if hidden else ":maxdepth: 1"
     return (f"{readme.rstrip()}\n{heading}\n```{{toctree}}\n:caption: Chapters\n{options}\n\n"
             f"{entries}\n```\n")
