@@ -115,7 +115,7 @@ in_order = rmse(values[:-1], values[1:])
 out_of_order = rmse(shuffled[:-1], shuffled[1:])
 print(f"predict each month by the previous one: RMSE {in_order:.4f} ppm in time order, "
       f"{out_of_order:.4f} ppm after shuffling")
-assert in_order < 0.1 * out_of_order
+assert out_of_order > 15 * in_order
 
 # %% [markdown]
 # In time order the previous month is within about 1.19 ppm of the next; shuffled, it is off
@@ -127,10 +127,16 @@ assert in_order < 0.1 * out_of_order
 #
 # $$r_k = \frac{\sum_{t=1}^{T-k} (x_t - \bar x)(x_{t+k} - \bar x)}{\sum_{t=1}^{T} (x_t - \bar x)^2}.$$
 #
-# On the CO$_2$ levels themselves every $r_k$ is close to 1, because the trend dominates. The
-# monthly *changes* $x_{t+1} - x_t$ remove the trend and show the season.
+# On the CO$_2$ levels themselves the autocorrelation is high at every lag, because the
+# trend dominates: a high month is followed by high months for years. The monthly *changes*
+# $x_{t+1} - x_t$ remove the trend and show the season.
 
 # %%
+r_levels = acf(values, nlags=36)
+print(f"autocorrelation of the levels: lag 1 {r_levels[1]:.4f}, lag 36 {r_levels[36]:.4f}, "
+      f"smallest {r_levels.min():.4f}")
+assert r_levels.min() > 0.75
+
 changes = np.diff(values)
 r = acf(changes, nlags=36)
 strongest = int(np.argmax(r[1:])) + 1
@@ -146,7 +152,9 @@ ax.set(xlabel="lag $k$ (months)", ylabel="$r_k$",
 plt.show()
 
 # %% [markdown]
-# This month's change is strongly correlated with the change twelve months ago
+# The levels correlate at 0.9926 with the month before and still at 0.8036 with the month
+# three years before: that is the trend. The changes tell more. This month's change is
+# strongly correlated with the change twelve months ago
 # ($r_{12} = 0.922$) and anti-correlated with the change six months ago ($r_6 = -0.525$):
 # the seasons repeat. Whatever model we build should be able to look back at least a year.
 #
@@ -226,7 +234,7 @@ X_check, y_check = windows_from(values, cut, lags=18, horizon=3)
 assert len(y_check) == len(test) and (y_check[:, -1] == test.astype(np.float32)).all()
 
 # %%
-lags = 18
+lags = 18                                  # the window length we choose below
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [3, 2]})
 ax = axes[0]
 ax.plot(dates[:val_cut], fit_part, lw=1, label="fit")
@@ -269,13 +277,18 @@ seasonal_rmse = rmse(seasonal_naive(X_test, season=12), target)
 print(f"one month ahead on the test split: persistence RMSE {persistence_rmse:.4f} ppm, "
       f"seasonal naive {seasonal_rmse:.4f} ppm")
 assert persistence_rmse < seasonal_rmse
+yearly_rise = (test - values[cut - 12:-12]).mean()          # x_t - x_{t-12} over the test years
+monthly_move = np.abs(test - values[cut - 1:-1]).mean()     # |x_t - x_{t-1}|
+print(f"test years: CO2 rose by {yearly_rise:.4f} ppm a year on average; "
+      f"it moved by {monthly_move:.4f} ppm a month on average")
+assert yearly_rise > monthly_move
 
 # %% [markdown]
-# Persistence is off by 1.2685 ppm on average, and seasonal naive by 1.7951 ppm: one month
-# ahead, last month is a better guess than last year, because the trend moves CO$_2$ up by
-# about 1.5 ppm a year while the seasonal wave moves it by at most a few ppm a month. Each
-# baseline captures one of the two patterns and misses the other. A model that captures both
-# should beat them.
+# Persistence is off by 1.2685 ppm (RMSE), and seasonal naive by 1.7951 ppm. One month ahead,
+# last month is the better guess: over the test years CO$_2$ rose by 1.6416 ppm a year, more
+# than it moved in a typical month (1.1291 ppm, the seasonal wave plus noise). Seasonal naive
+# is blind to the trend, persistence to the season: each baseline captures one of the two
+# patterns and misses the other. A model that captures both should beat them.
 #
 # ## A linear autoregressive model, by least squares
 #
@@ -292,8 +305,8 @@ assert persistence_rmse < seasonal_rmse
 #
 # $$A^\top A\,\theta = A^\top y .$$
 #
-# In code we let `np.linalg.lstsq` solve them; it works with a singular value decomposition instead
-# of forming $A^\top A$, which would square the condition number. Note the order of the
+# In code we let `np.linalg.lstsq` solve them; it works with a singular value decomposition
+# of $A$ instead of forming $A^\top A$, which would square the condition number. Note the order of the
 # weights: a window runs from oldest to newest, so the *last* weight multiplies the most
 # recent value $x_t$.
 
@@ -331,10 +344,10 @@ assert best_p == lags
 assert validation_rmse[12] < 0.6 * validation_rmse[6]   # a full year of lags pays off
 
 # %% [markdown]
-# The error drops sharply once the window covers a whole year (from 0.7413 ppm at $p=6$ to
-# 0.4364 ppm at $p=12$), is lowest at $p = 18$ (0.3511 ppm), and creeps back up with more
-# lags, which add parameters faster than they add information. Now we refit AR(18) on the
-# whole training split and open the test split, once.
+# The error falls steeply as the window grows from 6 to 12 lags (from 0.7413 to 0.4364 ppm)
+# and comes to span the whole seasonal cycle, is lowest at $p = 18$ (0.3511 ppm), and creeps
+# back up with more lags, which add parameters faster than they add information. Now we
+# refit AR(18) on the whole training split and open the test split, once.
 
 # %%
 X_train, y_train = rnnbook.make_windows(train, lags)
@@ -430,15 +443,15 @@ plt.show()
 
 # %% [markdown]
 # Persistence is the observed curve shifted one month to the right, always a step late. The
-# one-month AR forecast lies almost on the data. Even a year ahead the AR model gets the
-# shape of the season and the level right, because both repeat.
+# one-month AR forecast lies almost on the data. Even a year ahead the AR forecast (dashed)
+# follows the seasonal wave, with an RMSE of 0.75 ppm over the test split.
 #
 # ## Scaling, fitted on the training split only
 #
 # Least squares does not care about the units of its inputs. Neural networks do. A unit of a
 # network computes something like $\tanh(w^\top x + b)$, with small random initial weights;
-# feed it raw CO$_2$ values near 340 and the sum $w^\top x$ is in the tens or hundreds, where
-# $\tanh$ is flat at $\pm 1$ and its derivative, which learning needs, is zero. Let us count
+# feed it raw CO$_2$ values near 340 and the sum $w^\top x$ lands far from zero, where
+# $\tanh$ is flat at $\pm 1$ and its derivative, which learning needs, is practically zero. Let us count
 # how many of 100 freshly initialised tanh units are *saturated* ($|\tanh| > 0.99$) on our
 # training windows, raw and after **standardising** them,
 # $z = (x - \mu)/\sigma$, with the mean $\mu$ and standard deviation $\sigma$ of the training
@@ -449,17 +462,22 @@ rnnbook.seed_everything(0)
 units = torch.nn.Linear(lags, 100)       # PyTorch's default initialisation
 scaler = rnnbook.StandardScaler().fit(train)
 with torch.no_grad():
-    raw = torch.tanh(units(torch.as_tensor(X_train)))
-    scaled = torch.tanh(units(torch.as_tensor(scaler.transform(X_train))))
+    raw_pre = units(torch.as_tensor(X_train))                      # w^T x + b, raw ppm
+    scaled_pre = units(torch.as_tensor(scaler.transform(X_train)))  # the same, standardised
+raw, scaled = torch.tanh(raw_pre), torch.tanh(scaled_pre)
 saturated_raw = (raw.abs() > 0.99).float().mean().item()
 saturated_scaled = (scaled.abs() > 0.99).float().mean().item()
 print(f"training mean {float(scaler.mean):.4f} ppm, standard deviation {float(scaler.std):.4f} ppm")
+print(f"median |w^T x + b|: {raw_pre.abs().median():.1f} on raw ppm, "
+      f"{scaled_pre.abs().median():.2f} on standardised values")
 print(f"saturated tanh outputs: {saturated_raw:.1%} on raw ppm, "
       f"{saturated_scaled:.1%} on standardised values")
+assert raw_pre.abs().median() > 10 and scaled_pre.abs().median() < 1
 assert saturated_raw > 0.9 and saturated_scaled < 0.01
 
 # %% [markdown]
-# On raw values 97.6% of the outputs are saturated; on standardised values none are. So
+# On raw values the typical pre-activation is over a hundred and 97.6% of the outputs are
+# saturated; on standardised values it is below one and none are. So
 # recurrent networks get scaled inputs, and the question becomes: scaled with statistics
 # from *which* data? The scaler is a model too. Its two parameters, $\mu$ and $\sigma$, are
 # learned from data, and like any learned parameter they must be learned from the training
@@ -503,9 +521,9 @@ assert abs(recovered - test.mean()) < 0.01
 
 # %% [markdown]
 # The leaky scaler hands over the mean CO$_2$ of 1993–2001, 364.42 ppm, to within a
-# thousandth of a ppm (exercise 5 recovers the test period's standard deviation too). This
-# is the single most important number a forecaster of those years could want, and the model
-# got it for free.
+# thousandth of a ppm (exercise 5 recovers the test period's standard deviation too). Any
+# forecaster of those years would love to know that number in advance, and a pipeline with
+# a leaky scaler gets it for free.
 #
 # Does the leak change the fitted model? A clean way to find out is a *counterfactual
 # future*: change the test years (say the world had emitted more, and every test month is
@@ -556,13 +574,23 @@ print(f"ridge AR({lags}) test RMSE: honest scaler {honest_test:.4f} ppm, "
       f"leaky scaler {leaky_test:.4f} ppm")
 assert abs(leaky_test - honest_test) > 0.02
 
+# the model that has learned nothing: 0 in scaled units, the scaler's mean in ppm
+no_skill_honest = rmse(np.full_like(target, float(scaler.mean)), target)
+no_skill_leaky = rmse(np.full_like(target, float(leaky.mean)), target)
+print(f"always predicting the scaler's mean: honest {no_skill_honest:.4f} ppm, "
+      f"leaky {no_skill_leaky:.4f} ppm")
+assert no_skill_leaky < no_skill_honest - 5
+
 # %% [markdown]
-# Here the leak happens to make the test score *worse* (0.4843 against 0.4349 ppm): with the
-# scaler's standard deviation inflated by the future, the same penalty shrinks the weights
-# differently. With another model or another series it flatters the score instead, which is
-# the dangerous case, since nobody double-checks good news. Either way, a test score computed
-# after a leak measures a mixture of the model and the test data, not how the model would do
-# on a future it has not seen.
+# For the ridge model the leak happens to make the test score *worse* (0.4843 against 0.4349
+# ppm): with the scaler's standard deviation inflated by the future, the same penalty shrinks
+# the weights differently. For other models it flatters the score, which is the dangerous
+# case, since nobody double-checks good news. The second line shows the extreme: a model that
+# has learned nothing and outputs 0 in scaled units, which is what a network with zero output
+# weights does, forecasts the scaler's mean. With the honest scaler it is off by 31.3666 ppm;
+# with the leaky one by only 25.2740, because that "mean" already contains the future. Either
+# way, a test score computed after a leak measures a mixture of the model and the test data,
+# not how the model would do on a future it has not seen.
 #
 # One honest caveat. *Plain* least squares with an intercept is immune: scaling is an affine
 # map, and the weights and intercept absorb any affine map exactly, so both scalers give the

@@ -198,7 +198,9 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The right panel is the chapter in one picture.
+# The left panel is the state itself: after each word, 16 numbers between $-1$ and $1$,
+# meaningless for now because the weights are random. The right panel is the chapter in one
+# picture.
 #
 # - **Below the diagonal everything is exactly zero**: the state after "class" does not
 #   change when "Friday" does. An RNN reading left to right is *causal*; $h_t$ is a function
@@ -222,8 +224,9 @@ plt.show()
 #
 # Before "not", unit 1 sits near $-1$: then $4h - 2 \approx -6$ and $\tanh(-6) \approx -1$, a
 # stable resting state. "Not" pushes it to $\tanh(8 - 4 - 2) = 0.964$, and from there the
-# self-connection keeps it up: $h = \tanh(4h - 2)$ has a second stable fixed point near
-# $0.94$. The unit is a **latch**, a one-bit memory, that remembers that the sentence was
+# self-connection keeps it up: $h = \tanh(4h - 2)$ has a second fixed point near $0.94$,
+# and it is stable, because the slope of $\tanh(4h - 2)$ there is below 1, so small
+# disturbances shrink. The unit is a **latch**, a one-bit memory, that remembers that the sentence was
 # negated, however many words follow.
 
 # %%
@@ -239,6 +242,15 @@ for word, (u1, u2) in zip(words, latch, strict=True):
 position = words.index("not")
 assert (latch[:position, 0] < -0.9).all() and (latch[position:, 0] > 0.9).all()
 assert latch[position, 1] > 0.9 and (np.delete(latch[:, 1], position) < -0.9).all()
+
+# however many words follow: 500 more, and the fixed point it settles on is stable
+longer, _ = rnn_forward_numpy(one_hot(words + ["week"] * 500), np.zeros((1, 2)), W_ih_latch,
+                              W_hh_latch, b_latch, np.zeros(2))
+fixed = longer[-1, 0, 0]
+slope = 4 * (1 - fixed ** 2)           # d tanh(4h - 2) / dh at the fixed point
+print(f"after 500 more words: unit 1 {fixed:+.4f}; tanh(4h - 2) - h = "
+      f"{np.tanh(4 * fixed - 2) - fixed:.1e}, slope there {slope:.4f}")
+assert fixed > 0.9 and abs(np.tanh(4 * fixed - 2) - fixed) < 1e-9 and slope < 1
 
 fig, ax = plt.subplots(figsize=(8, 3))
 ax.step(range(T), latch[:, 0], where="mid", marker="o", label="unit 1: self-weight 4 (memory)")
@@ -325,8 +337,9 @@ assert torch.equal(out_ours[-1], hn_ours[0])      # the last output is the final
 
 # %% [markdown]
 # All four agree to within a few times $10^{-15}$, the rounding error of double precision:
-# our dozen lines compute exactly what `nn.RNN` computes, forward and backward. (PyTorch's own version runs
-# the loop in C++, and on a GPU in cuDNN, which is why it is faster; it is not different.)
+# our dozen lines compute exactly what `nn.RNN` computes, forward and backward. (PyTorch's
+# own version runs the loop in C++, and on a GPU in cuDNN, which is why it is faster; it is
+# not different.)
 # Notice the last assert: for a one-layer RNN, the output at the last step *is* the final
 # state; `nn.RNN` returns it separately because with several layers, or two directions,
 # the two differ.
@@ -386,7 +399,8 @@ print(f"nn.RNN(10, 20): {recurrent_parameters(10, 20)} parameters; "
 # For example `nn.RNN(10, 20)` has $20 \cdot 10 + 20^2 + 2 \cdot 20 = 640$ parameters, and
 # the two-layer bidirectional version $2 \cdot 640 + 2(20 \cdot 40 + 400 + 40) = 3{,}760$.
 # The $H^2$ term dominates once $H$ is larger than $I$: doubling the hidden size roughly
-# quadruples the recurrent weights, and the time per step with them.
+# quadruples the recurrent weights, and with them the multiply-adds of $W_{hh}h_{t-1}$ at
+# every step.
 #
 # ## A first character-level language model
 #
@@ -394,7 +408,8 @@ print(f"nn.RNN(10, 20): {recurrent_parameters(10, 20)} parameters; "
 # the ones before, $p(x_{t+1} \mid x_1, \dots, x_t)$. At the level of characters this is the
 # RNN's natural job: read a character, update the state, predict the next character from the
 # state. Our text is the Python source shipped with `rnnbook`. We keep the last 10% of it for
-# validation: those are different modules from the ones the model trains on.
+# validation: the end of the `glob` module and three whole modules, `queue`, `sched` and
+# `graphlib`, that the model never trains on.
 
 # %%
 text = rnnbook.load_text()
@@ -406,6 +421,7 @@ V = len(vocab)
 print(f"{len(text):,} characters, {V} distinct; {len(train_ids):,} to train, "
       f"{len(val_ids):,} to validate")
 print(repr(vocab.decode(val_ids[:120])))
+assert text.index("multi-producer, multi-consumer queue") > split
 
 # %% [markdown]
 # ### How good is good? Three baselines
@@ -473,14 +489,17 @@ print(f"parameters: {sum(p.numel() for p in model.parameters()):,} "
       f"= embedding {V * E:,} + RNN {recurrent_parameters(E, 128):,} + read-out {128 * V + V:,}")
 assert sum(p.numel() for p in model.parameters()) == expected
 
+some_ids = vocab.encode("def f(x):")                   # an embedding is a one-hot matmul
+one_hot_ids = nn.functional.one_hot(some_ids, V).float()
+assert torch.allclose(model.embed(some_ids), one_hot_ids @ model.embed.weight)
+
 # %% [markdown]
 # Training uses random windows of 64 characters, 32 at a time (`rnnbook.char_batches`): the
 # input is a window and the target the same window shifted by one character, so every
 # position is a prediction. The loss is the cross-entropy averaged over all $32 \times 64$
-# positions (`rnnbook.lm_loss`), minimised by Adam with the gradient norm clipped at 1
-# (chapter 04 explains why clipping matters for RNNs). Every 250 steps we score the
-# validation text, cut into chunks of 256 characters, each read from a zero state. On this
-# machine's CPU the 1,500 steps take well under a minute.
+# positions (`rnnbook.lm_loss`), minimised by Adam with learning rate $3 \cdot 10^{-3}$ and
+# the gradient norm clipped at 1 (chapter 04 explains why clipping matters for RNNs). Every 250 steps we score the
+# validation text, cut into chunks of 256 characters, each read from a zero state.
 
 # %%
 rnnbook.seed_everything(0)
