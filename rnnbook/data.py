@@ -208,7 +208,10 @@ class StandardScaler:
     def __repr__(self) -> str:
         if self.mean is None:
             return "StandardScaler(not fitted)"
-        return f"StandardScaler(mean={np.round(self.mean, 4)}, std={np.round(self.std, 4)})"
+        def fmt(a):
+            return np.array2string(np.atleast_1d(a), precision=4, separator=", ")
+
+        return f"StandardScaler(mean={fmt(self.mean)}, std={fmt(self.std)})"
 
 
 # ---------------------------------------------------------------------------

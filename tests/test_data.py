@@ -139,3 +139,9 @@ def test_unseeded_tasks_follow_the_global_seed():
     torch.manual_seed(0)
     b = data.adding_problem(3, 8)[0], data.copy_task(3, 4)[0], data.temporal_order(3, 20)[0]
     assert all(torch.equal(p, q) for p, q in zip(a, b, strict=True))
+
+
+def test_scaler_repr_is_rounded():
+    scaler = data.StandardScaler().fit(np.array([1.0, 2.0, 4.0]))
+    assert repr(scaler) == "StandardScaler(mean=[2.3333], std=[1.2472])"
+    assert repr(data.StandardScaler()) == "StandardScaler(not fitted)"
