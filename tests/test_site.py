@@ -14,6 +14,8 @@ them the tests are skipped with the reason, except under CI, where they fail.
 from __future__ import annotations
 
 import base64
+import copy
+import functools
 import hashlib
 import importlib.util
 import os
@@ -73,7 +75,9 @@ def site(build):
     return SITE
 
 
+@functools.cache
 def soup(path: Path):
+    """A page parsed once (the site is built once): read it, never change it."""
     from bs4 import BeautifulSoup
 
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
@@ -86,11 +90,15 @@ def pages(site: Path) -> list[Path]:
 
 
 def title_of(notebook: nbformat.NotebookNode) -> str:
-    first = notebook.cells[0].source.splitlines()[0]
-    return re.sub(r"[*`]", "", first.removeprefix("# ")).strip()
+    """The notebook's first `# Title`, as the page shows it."""
+    markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    found = re.search(r"^# +(.+?)\s*$", markdown, re.M)
+    assert found, "a chapter without a `# Title`"
+    return re.sub(r"[*`]", "", found.group(1)).strip()
 
 
 def heading_text(tag) -> str:
+    tag = copy.copy(tag)
     for link in tag.select("a.headerlink"):
         link.decompose()
     return " ".join(tag.get_text(" ").split())
