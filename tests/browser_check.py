@@ -145,7 +145,7 @@ def is_loopback(url: str) -> bool:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 (the name http.server uses)
+    def log_message(self, format, *args):  # the signature of http.server
         pass
 
 
