@@ -3,16 +3,16 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: book install lab test lint notebooks clean
+.PHONY: book install lab test lint notebooks site clean
 
-book: install  ## install everything, then print how to open the book
-	@echo "Ready. Open the book with:  make lab   (or: $(VENV)/bin/jupyter lab chapters/)"
+book: install site  ## install everything and build the book's website
+	@echo "Ready. Read the book at _build/site/index.html, or run it: make lab"
 
 install: $(VENV)/.installed  ## create .venv with the tested versions (constraints.txt)
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,test,site]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $@
 
@@ -28,5 +28,8 @@ test: lint  ## the whole test suite: unit tests and every notebook through nbval
 notebooks: install  ## re-execute every chapter from its .py twin and store the outputs
 	$(PY) tools/notebooks.py run $(CHAPTERS)
 
+site: install  ## build the website into _build/site, offline, from the stored outputs
+	$(PY) tools/build_site.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache _build
