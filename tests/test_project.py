@@ -33,7 +33,8 @@ def test_dependencies_have_lower_bounds_and_constraints_pin_them():
             name, version = line.split("==")
             pins[name.lower().replace("_", "-")] = version
     groups = PYPROJECT["project"]["optional-dependencies"]
-    for req in PYPROJECT["project"]["dependencies"] + groups["book"] + groups["test"] + groups["site"]:
+    extras = groups["book"] + groups["test"] + groups["site"]
+    for req in PYPROJECT["project"]["dependencies"] + extras:
         assert ">=" in req, f"{req} needs a lower bound"
         assert _name(req) in pins, f"{req} is not pinned in constraints.txt"
     assert pins["torch"] == "2.13.0", "the CPU wheel on this machine kind is torch 2.13.0"
