@@ -10,7 +10,9 @@ from rnnbook import RNN, SequenceModel, cells
 from rnnbook.gradients import (
     hidden_grad_norms,
     jacobian_norms,
+    layer_cell,
     layer_states,
+    lstm_gates,
     model_grad_norms,
     state_jacobian,
     unroll,
@@ -279,3 +281,70 @@ def test_model_grad_norms_with_an_output_at_every_step():
 def test_model_grad_norms_rejects_other_modules():
     with pytest.raises(TypeError, match="SequenceModel"):
         model_grad_norms(nn.Linear(2, 1), torch.zeros(1, 3, 2), torch.zeros(1), nn.MSELoss())
+
+
+# ---------------------------------------------------------------------------
+# layer_cell and lstm_gates
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.RNN(2, 4, nonlinearity="relu"), lambda: nn.LSTM(2, 4, num_layers=2),
+    lambda: nn.GRU(2, 4, bias=False), lambda: RNN(2, 4), lambda: cells.GRU(2, 4, num_layers=2),
+])
+def test_layer_cell_unrolls_to_the_layer(make):
+    torch.manual_seed(9)
+    layer = make().to(F64)
+    x = torch.randn(7, 3, 2, dtype=F64)
+    out, _ = layer(x)
+    cell = layer_cell(layer)
+    assert type(cell).__module__ == ("torch.nn.modules.rnn" if isinstance(layer, nn.RNNBase)
+                                     else "rnnbook.cells")
+    first = torch.stack([s[0] if isinstance(s, tuple) else s for s in unroll(cell, x)])
+    if layer.num_layers == 1:
+        torch.testing.assert_close(first, out)
+    else:                                    # layer 1 reads layer 0's outputs
+        top = torch.stack([s[0] if isinstance(s, tuple) else s
+                           for s in unroll(layer_cell(layer, 1), first)])
+        torch.testing.assert_close(top, out)
+    with torch.no_grad():                    # copies: changing the cell leaves the layer alone
+        cell.weight_hh.zero_()
+    assert layer.weight_hh_l0.abs().sum() > 0
+
+
+def test_layer_cell_rejects_other_modules():
+    with pytest.raises(TypeError, match="RNN, LSTM or GRU"):
+        layer_cell(nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="one-directional"):
+        layer_cell(nn.LSTM(2, 2, bidirectional=True))
+    with pytest.raises(ValueError, match="index"):
+        layer_cell(nn.LSTM(2, 2), index=1)
+
+
+@pytest.mark.parametrize("make", [lambda: nn.LSTM(3, 5, batch_first=True),
+                                  lambda: nn.LSTM(3, 5), lambda: cells.LSTM(3, 5, bias=False)])
+def test_lstm_gates_rebuild_the_output(make):
+    torch.manual_seed(10)
+    layer = make().to(F64)
+    x = torch.randn(4, 6, 3, dtype=F64)                      # (B, T, I) or (T, B, I)
+    out, (_, c_n) = layer(x)
+    out = out if layer.batch_first else out.transpose(0, 1)
+    gates = lstm_gates(layer, x)
+    assert set(gates) == {"i", "f", "g", "o", "c"}
+    assert all(v.shape == out.shape for v in gates.values())     # always batch first
+    c, hs = 0.0, []
+    for i, f, g, o in zip(*(gates[k].unbind(1) for k in "ifgo"), strict=True):
+        c = f * c + i * g
+        hs.append(o * torch.tanh(c))
+    torch.testing.assert_close(torch.stack(hs, dim=1), out)
+    torch.testing.assert_close(gates["c"][:, -1], c_n[0])
+    assert all(((gates[k] > 0) & (gates[k] < 1)).all() for k in "ifo")
+
+
+def test_lstm_gates_rejects_other_layers():
+    with pytest.raises(TypeError, match="LSTM"):
+        lstm_gates(nn.GRU(2, 2), torch.zeros(1, 3, 2))
+    with pytest.raises(ValueError, match="one layer"):
+        lstm_gates(nn.LSTM(2, 2, num_layers=2), torch.zeros(1, 3, 2))
+    with pytest.raises(ValueError, match="2 features"):
+        lstm_gates(nn.LSTM(2, 2), torch.zeros(1, 3, 4))
