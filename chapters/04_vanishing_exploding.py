@@ -400,8 +400,9 @@ ax2.set_title("After 100 steps, as $W_{hh}$ is scaled")
 plt.show()
 
 # %% [markdown]
-# For this matrix, $\rho / \sigma_{\max} = 0.57$. Read the left panel first. For $\sigma_{\max} \le 1$ every curve is a straight line on
-# the log axis, that is, an exponential decay, and each stays under its dashed bound
+# For this matrix, $\rho / \sigma_{\max} = 0.57$. Read the left panel first. For
+# $\sigma_{\max} \le 1$ every curve is a straight line on the log axis, that is, an
+# exponential decay, and each stays under its dashed bound
 # $\sigma_{\max}^t$, falling faster than the bound because tanh's derivative is below 1
 # wherever the pre-activation is not exactly zero. At $\sigma_{\max} = 0.9$ the norm after
 # 100 steps is $4.6 \times 10^{-30}$. Even $\sigma_{\max} = 1.5$ vanishes, to
@@ -526,8 +527,8 @@ assert torch.linalg.matrix_norm(W_nn, 2) > 4 and powers[100] < 1e-20
 # %% [markdown]
 # The norm of $W^t$ (which is $\partial \mathbf h_t / \partial \mathbf h_0$ for this linear
 # recurrence) stays near 4 for the first two steps, then falls to $6 \times 10^{-28}$ by
-# step 100. For long products the spectral radius decides, not the largest
-# singular value. What then is $\sigma_{\max} > 1$ good for? It is the condition under
+# step 100. For long products the spectral radius decides, not the largest singular value.
+# What then is $\sigma_{\max} > 1$ good for? It is the condition under
 # which the *bound* allows growth, so it is *necessary* for exploding, and the sweep shows
 # that with $\sigma_{\max}$ well above 1 (and weak enough inputs) the gradient does explode.
 # But it is not *sufficient*: saturation, or a matrix whose stretching does not compound,
@@ -727,10 +728,12 @@ def make_model(init: str, seed: int = 0) -> SequenceModel:
 
 
 x_one, _ = adding_problem(1, 100, seed=7)
-init_curves = {}
+init_curves, spectra = {}, {}
 for init in ("default", "orthogonal", "irnn"):
     rnn = make_model(init).rnn
     W = rnn.weight_hh_l0.detach()
+    spectra[init] = (torch.linalg.matrix_norm(W, 2).item(),
+                     torch.linalg.eigvals(W).abs().max().item())
     init_curves[init] = jacobian_norms(layer_cell(rnn).to(F64), x_one[0].to(F64),
                                        torch.zeros(64, dtype=F64)).numpy()
     print(f"{init:10s}: sigma_max {torch.linalg.matrix_norm(W, 2):.2f}, spectral radius "
@@ -746,14 +749,17 @@ ax.set_title("At initialisation, along one adding-problem sequence")
 ax.legend()
 plt.show()
 
+sigma_default, rho_default = spectra["default"]
+assert 1 < sigma_default < 1.3 and rho_default < 0.8           # sigma_max > 1, rho well below
+assert all(abs(v - 1) < 1e-5 for v in spectra["orthogonal"] + spectra["irnn"])
 assert init_curves["default"][-1] < 1e-15
 assert init_curves["orthogonal"][-1] > 1e10 * init_curves["default"][-1]
 assert np.allclose(init_curves["irnn"], 1.0, rtol=1e-12)
 
 # %% [markdown]
 # PyTorch's default $W_{hh}$ has $\sigma_{\max} = 1.14$ but a spectral radius of 0.63, and
-# with it the gradient has fallen to $1.3 \times 10^{-20}$ after 100 steps. The orthogonal matrix keeps it at $2.2 \times 10^{-2}$, eighteen orders of
-# magnitude more; what it
+# with it the gradient has fallen to $1.3 \times 10^{-20}$ after 100 steps. The orthogonal
+# matrix keeps it at $2.2 \times 10^{-2}$, eighteen orders of magnitude more; what it
 # loses, it loses to tanh's saturation alone. The IRNN keeps it at exactly 1: at least one
 # unit stayed active over the whole sequence, and through such a unit the gradient passes
 # untouched. A good start is not a guarantee, as training moves $W_{hh}$ away from where it
@@ -858,12 +864,16 @@ for kind in ("rnn", "irnn"):
     print(f"{kind:4s} T=100: gradient norm median {np.median(norms):.2f}, largest "
           f"{norms.max():.1e};  clipped at {(norms > 1).mean():.0%} of the steps")
 irnn_norms = np.array(results[("irnn", 100)][1].grad_norm)
-assert irnn_norms.max() > 1e6 and (irnn_norms > 1).mean() > 0.5
+rho_irnn = torch.linalg.eigvals(results[("irnn", 100)][0].rnn.weight_hh_l0.detach()).abs().max()
+print(f"spectral radius of the IRNN's W_hh: {spectra['irnn'][1]:.2f} at initialisation, "
+      f"{rho_irnn:.2f} after training")
+assert irnn_norms.max() > 1e6 and (irnn_norms > 1).mean() > 0.5 and rho_irnn > 1.2
 
 # %% [markdown]
 # The IRNN's gradient *exploded*: its largest norm was about $10^{10}$, and 96% of its steps
-# were clipped. The identity matrix keeps the gradient alive, and as training grows
-# $W_{hh}$ past that, the gradient grows too. What clipping buys is easy to measure:
+# were clipped. The identity matrix starts the IRNN exactly where products neither shrink
+# nor grow; training pushed the spectral radius of its $W_{hh}$ from 1 to 1.88, past the
+# edge, and with ReLU nothing saturates to hold the growth back. What clipping buys is easy to measure:
 # train the same IRNN for 300 steps without it.
 
 # %%
@@ -959,13 +969,13 @@ for s in (0.5, 1, 2, 4, 8):
     assert abs(middle - exact) < 0.01
 
 # %% [markdown]
-# Only with pre-activations spread over several units do the gates become mostly
-# "binary". What do real gates look like? We train a small LSTM character model (64 units)
+# Only when the pre-activations have a standard deviation of several units of $a$ do the
+# gates become mostly "binary". What do real gates look like? We train a small LSTM character model (64 units)
 # for 400 steps on the Python-source corpus shipped with the package, and an LSTM of 32
 # units for 600 steps on the adding problem with $T = 30$, then collect every gate value,
 # over 64 windows of 100 characters and over 256 fresh adding sequences, with
-# `rnnbook.gradients.lstm_gates`. (The LSTM itself is built in chapter
-# 5; here we only read its gates: input $i$, forget $f$, output $o$.)
+# `rnnbook.gradients.lstm_gates`. (The LSTM itself is built in chapter 5; here we only read
+# its gates: input $i$, forget $f$, output $o$.)
 
 # %%
 text = load_text()
@@ -1045,9 +1055,9 @@ assert add_mse < 0.1 * ADDING_BASELINE_MSE
 #
 # - **Mathematically, no gate value is 0 or 1**: recomputed in float64, not one of the
 #   more than 1.9 million values is. In float32, the format the models run in, a sigmoid
-#   rounds to exactly 1 once its pre-activation exceeds about 16.6 (printed above); that happened to 0.09%
-#   of the character model's input-gate values and 0.11% of its output-gate values, and to
-#   none of its forget-gate values. (There, and only there, the gate's derivative is
+#   rounds to exactly 1 once its pre-activation exceeds about 16.6 (printed above); that
+#   happened to 0.09% of the character model's input-gate values and 0.11% of its
+#   output-gate values, and to none of its forget-gate values. (There, and only there, the gate's derivative is
 #   exactly 0 too: a rounding artefact, not the rule.)
 # - In the adding-problem LSTM (which solved its task, test MSE 0.0016), 96.5% to 97% of the
 #   values of every gate lie between 0.1 and 0.9: these gates are dimmers, not switches.
