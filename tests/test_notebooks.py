@@ -70,7 +70,7 @@ def test_opening(notebook):
 
 def test_has_summary_and_exercises(notebook):
     path, nb = notebook
-    headings = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    headings = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert re.search(r"^## .*summary", headings, re.I | re.M), "needs a '## Summary' section"
     if not path.name.startswith("00"):
         assert re.search(r"^## .*exercises", headings, re.I | re.M), "needs '## Exercises'"
