@@ -106,6 +106,28 @@ def _as_tuple(hx, n: int, name: str) -> tuple[Tensor, ...]:
     return tuple(hx)
 
 
+def _add_weights(module: nn.Module, suffix: str, gates: int, input_size: int,
+                 hidden_size: int, bias: bool, device, dtype) -> None:
+    """Register weight_ih, weight_hh (and bias_ih, bias_hh) + suffix, as torch.nn does:
+    the gates' blocks of hidden_size rows stacked in one matrix."""
+    rows, kw = gates * hidden_size, {"device": device, "dtype": dtype}
+    shapes = {"weight_ih": (rows, input_size), "weight_hh": (rows, hidden_size)}
+    if bias:
+        shapes.update(bias_ih=(rows,), bias_hh=(rows,))
+    for name, shape in shapes.items():
+        module.register_parameter(name + suffix, nn.Parameter(torch.empty(shape, **kw)))
+    if not bias and not suffix:          # cells expose bias_ih = None, like nn.RNNCell
+        module.register_parameter("bias_ih", None)
+        module.register_parameter("bias_hh", None)
+
+
+def _reset(module: nn.Module) -> None:
+    """PyTorch's initialisation: every parameter ~ U(-1/sqrt(H), 1/sqrt(H))."""
+    k = 1.0 / math.sqrt(module.hidden_size)
+    for p in module.parameters():
+        nn.init.uniform_(p, -k, k)
+
+
 # ---------------------------------------------------------------------------
 # Cells: one time step
 # ---------------------------------------------------------------------------
@@ -119,23 +141,11 @@ class _Cell(nn.Module):
         super().__init__()
         _check_sizes(input_size, hidden_size)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        kw = {"device": device, "dtype": dtype}
-        rows = self.gates * hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(rows, input_size, **kw))
-        self.weight_hh = nn.Parameter(torch.empty(rows, hidden_size, **kw))
-        if bias:
-            self.bias_ih = nn.Parameter(torch.empty(rows, **kw))
-            self.bias_hh = nn.Parameter(torch.empty(rows, **kw))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        _add_weights(self, "", self.gates, input_size, hidden_size, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """PyTorch's initialisation: every parameter ~ U(-1/sqrt(H), 1/sqrt(H))."""
-        k = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            nn.init.uniform_(p, -k, k)
+        _reset(self)
 
     def step(self, x_proj, state, w_hh, b_hh):
         raise NotImplementedError
@@ -218,30 +228,18 @@ class _Recurrent(nn.Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional = bidirectional
         self.num_directions = 2 if bidirectional else 1
-        kw = {"device": device, "dtype": dtype}
-        rows = self.gates * hidden_size
         for layer in range(num_layers):
             layer_in = input_size if layer == 0 else hidden_size * self.num_directions
             for suffix in self._suffixes(layer):
-                self.register_parameter(f"weight_ih{suffix}",
-                                        nn.Parameter(torch.empty(rows, layer_in, **kw)))
-                self.register_parameter(f"weight_hh{suffix}",
-                                        nn.Parameter(torch.empty(rows, hidden_size, **kw)))
-                if bias:
-                    self.register_parameter(f"bias_ih{suffix}",
-                                            nn.Parameter(torch.empty(rows, **kw)))
-                    self.register_parameter(f"bias_hh{suffix}",
-                                            nn.Parameter(torch.empty(rows, **kw)))
+                _add_weights(self, suffix, self.gates, layer_in, hidden_size, bias, device,
+                             dtype)
         self.reset_parameters()
 
     def _suffixes(self, layer: int) -> list[str]:
         return [f"_l{layer}", f"_l{layer}_reverse"][: self.num_directions]
 
     def reset_parameters(self) -> None:
-        """PyTorch's initialisation: every parameter ~ U(-1/sqrt(H), 1/sqrt(H))."""
-        k = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            nn.init.uniform_(p, -k, k)
+        _reset(self)
 
     def step(self, x_proj, state, w_hh, b_hh):
         raise NotImplementedError
