@@ -1,0 +1,127 @@
+"""Fair comparisons between recurrent layers: parameter counts, matched sizes, FLOPs, CPU time.
+
+    param_count("lstm", input_size=32, hidden_size=128)       # 82,944, as nn.LSTM's numel
+    h = matched_hidden_size(lambda h: SequenceModel("gru", 8, h, 4), target=5_000)
+    matmul_flops_per_step("gru", 32, 128) / matmul_flops_per_step("lstm", 32, 128)  # 0.75
+    cpu_time_it(forward_backward(layer, x)).median            # seconds of CPU, not of clock
+
+Comparing an LSTM with 64 units to a GRU with 64 units compares models of different sizes:
+the LSTM has 4/3 as many parameters. `matched_hidden_size` finds the hidden size that
+gives any model (recurrent layer, head, embedding, all included) a target parameter count.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from torch import nn
+
+from rnnbook.bench import Timing
+
+GATES = {"rnn": 1, "irnn": 1, "gru": 3, "lstm": 4}
+"""Blocks of hidden_size rows stacked in weight_ih and weight_hh, per kind of layer."""
+
+
+def _check_kind(kind: str) -> int:
+    if kind not in GATES:
+        raise ValueError(f"kind must be one of {tuple(GATES)}, got {kind!r}")
+    return GATES[kind]
+
+
+def _check_size(name: str, value: int, minimum: int = 1) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def param_count(kind: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                bidirectional: bool = False, biases: int = 2) -> int:
+    """Parameters of a recurrent layer, from the formula rather than by counting.
+
+    Each layer and direction holds gates * (H*I + H*H + biases*H) numbers, where I is the
+    layer's input size (input_size for the first layer, H or 2H for later ones). PyTorch
+    keeps two bias vectors (biases=2); Keras's LSTM and SimpleRNN keep one (biases=1).
+    """
+    gates = _check_kind(kind)
+    _check_size("input_size", input_size)
+    _check_size("hidden_size", hidden_size)
+    _check_size("num_layers", num_layers)
+    if biases not in (0, 1, 2):
+        raise ValueError(f"biases must be 0, 1 or 2, got {biases!r}")
+    directions = 2 if bidirectional else 1
+    h, total = hidden_size, 0
+    for layer in range(num_layers):
+        i = input_size if layer == 0 else h * directions
+        total += directions * gates * (h * i + h * h + biases * h)
+    return total
+
+
+def num_parameters(model: nn.Module) -> int:
+    """The number of trainable numbers in a model."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def matched_hidden_size(build: Callable[[int], nn.Module], target: int,
+                        max_hidden: int = 4096) -> int:
+    """The hidden size h for which `build(h)` has the parameter count closest to `target`.
+
+    `build` maps a hidden size to a model; its parameter count must grow with h (it does
+    for every layer and model in this book). Ties go to the smaller model.
+    """
+    _check_size("target", target)
+    _check_size("max_hidden", max_hidden)
+    count = lambda h: num_parameters(build(h))  # noqa: E731
+    hi = 1                              # double until big enough: never build a huge model
+    while count(hi) < target:
+        if hi >= max_hidden:
+            raise ValueError(f"even hidden_size={max_hidden} gives fewer than "
+                             f"target={target} parameters; raise max_hidden")
+        hi = min(2 * hi, max_hidden)
+    lo = max(1, hi // 2)
+    while lo < hi:                      # the smallest h with count(h) >= target
+        mid = (lo + hi) // 2
+        if count(mid) >= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    if lo > 1 and target - count(lo - 1) <= count(lo) - target:
+        return lo - 1
+    return lo
+
+
+def matmul_flops_per_step(kind: str, input_size: int, hidden_size: int,
+                          batch: int = 1) -> int:
+    """Floating-point operations of one time step's matrix products (2 per multiply-add).
+
+    The products W_ih x and W_hh h dominate a step's cost once H is moderately large; the
+    element-wise gate arithmetic adds O(H) more, which this count leaves out.
+    """
+    gates = _check_kind(kind)
+    _check_size("input_size", input_size)
+    _check_size("hidden_size", hidden_size)
+    _check_size("batch", batch)
+    return 2 * batch * gates * hidden_size * (input_size + hidden_size)
+
+
+def cpu_time_it(fn: Callable[[], object], *, warmup: int = 3, repeats: int = 10) -> Timing:
+    """Like `rnnbook.bench.time_it`, but count the CPU time of this process, not the clock.
+
+    On a machine shared with other programs, elapsed time includes every wait for a free
+    core, so it changes with the load; the process's CPU time (`time.process_time`) does
+    not. With one thread (`torch.set_num_threads(1)`) it is the time the work itself
+    takes. With several threads it adds up all of them, and work done on a GPU is not
+    counted at all: use it for single-threaded CPU measurements.
+    """
+    if not isinstance(repeats, int) or repeats < 1 or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"need an int repeats >= 1 and an int warmup >= 0, "
+                         f"got {repeats!r}, {warmup!r}")
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        fn()
+        times.append(time.process_time() - start)
+    q = statistics.quantiles(times, n=4) if repeats > 1 else [times[0]] * 3
+    return Timing(statistics.median(times), q[0], q[2], repeats)
