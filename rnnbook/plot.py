@@ -156,7 +156,8 @@ def gate_heatmaps(gates: Mapping[str, object], *, marks: Sequence[int] = (),
     gates: a mapping from a gate's name to its values over one sequence, shape (T, H).
     Gates with values in [0, 1] (sigmoids) share a 0-to-1 colour scale; others (tanh
     candidates, cell states) get a symmetric red-blue scale around 0. marks: time steps
-    to point at with a dashed line, such as the positions of the symbols that matter.
+    to point at with a small triangle above each panel, such as the positions of the
+    symbols that matter (a line across the image would hide the very column to look at).
     Returns the list of axes.
     """
     if not isinstance(gates, Mapping) or not gates:
@@ -165,7 +166,7 @@ def gate_heatmaps(gates: Mapping[str, object], *, marks: Sequence[int] = (),
     if len({m.shape[0] for m in mats.values()}) != 1:
         raise ValueError("every gate must cover the same number of time steps")
     if axes is None:
-        heights = [max(1.2, min(3.0, 0.08 * m.shape[1])) for m in mats.values()]
+        heights = [max(1.0, min(2.4, 0.06 * m.shape[1])) for m in mats.values()]
         _, axes = plt.subplots(len(mats), 1, figsize=(9, sum(heights) + 0.6), sharex=True,
                                squeeze=False, gridspec_kw={"height_ratios": heights})
         axes = list(axes[:, 0])
@@ -179,8 +180,9 @@ def gate_heatmaps(gates: Mapping[str, object], *, marks: Sequence[int] = (),
                         cmap="viridis" if unit else "RdBu_r",
                         vmin=0.0 if unit else -lim, vmax=1.0 if unit else lim,
                         extent=(0.5, steps + 0.5, m.shape[1] - 0.5, -0.5))
-        for t in marks:
-            ax.axvline(t, color="w" if unit else "k", ls="--", lw=1)
+        if len(marks):
+            ax.plot(list(marks), [1.0] * len(marks), "v", color="k", markersize=7,
+                    transform=ax.get_xaxis_transform(), clip_on=False)
         ax.set_ylabel(f"{name}\nunit", rotation=0, ha="right", va="center")
         ax.figure.colorbar(img, ax=ax, pad=0.01, fraction=0.03)
     axes[-1].set_xlabel(xlabel)

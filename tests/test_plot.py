@@ -94,7 +94,9 @@ def test_gate_heatmaps_picks_scales_from_the_values():
     lo, hi = cand.get_clim()
     assert lo == -hi and hi == pytest.approx(np.abs(gates["g"]).max())
     assert sig.get_array().shape == (8, 20)              # units down, time across
-    assert len(axes[0].get_lines()) == 2                 # the marks
+    (marks,) = axes[0].get_lines()                       # the marks, as triangles on top
+    assert list(marks.get_xdata()) == [3, 9] and list(marks.get_ydata()) == [1.0, 1.0]
+    assert not axes[0].get_lines()[0].get_clip_on()
 
 
 def test_gate_heatmaps_rejects_bad_input():
