@@ -876,9 +876,10 @@ assert max(reached_3) <= 400               # ... within 400 steps
 #
 # The LSTM has been varied in many ways. Greff et al. (2017, "LSTM: A Search Space
 # Odyssey") compared eight variants on speech, handwriting and music and found that none
-# beat the vanilla LSTM of this chapter significantly; removing the forget gate or the
-# output activation hurt most, while the two variants below cost little. Both are a few
-# lines changed in our cell. We write them with stacked weights, one matrix product for all
+# beat their vanilla LSTM significantly; removing the forget gate or the output activation
+# hurt most, while removing the peepholes or coupling the input and forget gates made
+# little difference. (Their vanilla LSTM has peepholes; the LSTM of this chapter, and of
+# PyTorch, does not.) Both variants are a few lines changed in our cell. We write them with stacked weights, one matrix product for all
 # gates as PyTorch does, and one bias per gate.
 #
 # **Peepholes** (Gers & Schmidhuber 2000). The gates read $\mathbf h_{t-1}$ and
@@ -1002,11 +1003,10 @@ for history in variant_runs.values():
 # Both variants solve the task, the peephole LSTM at step 250 and the CIFG at step 200, no
 # slower than the vanilla LSTM with the same forget bias did (300 to 400 steps). That is in
 # line with what Greff et al. found on a much larger scale: these are changes a model
-# hardly notices. Note that the CIFG with a forget bias of 3 starts with
-# its input gate almost shut ($1 - \sigma(3) = 0.05$), and learned anyway. One seed per
-# variant is an anecdote, not a comparison; exercise-sized experiments like these are for
-# checking that a variant *works*, and a claim that one variant is *better* would need
-# many seeds and tasks.
+# hardly notices. Note that the CIFG with a forget bias of 3 starts with its input gate
+# almost shut ($1 - \sigma(3) = 0.05$), and learned anyway. One seed per variant is an
+# anecdote, not a comparison: small experiments like these check that a variant *works*,
+# and a claim that one variant is *better* would need many seeds and tasks.
 
 # %% [markdown]
 # ## Summary
@@ -1083,7 +1083,7 @@ assert torch.allclose(c1000, c0_memory, rtol=1e-5, atol=0)
 
 # %% [markdown]
 # **2. Choosing a half-life.** Which forget-gate bias gives a memory half-life of 100 steps,
-# if the gate were constant? Verify by running `lstm_cell` with zero weights and that bias
+# if the gate were constant? Verify by running `lstm_forward` with zero weights and that bias
 # for 100 steps.
 #
 # <details><summary>Solution</summary>
@@ -1149,7 +1149,7 @@ def no_forget_run(steps):
 
 
 c_100, _ = no_forget_run(100)
-c_1000, h_1000 = no_forget_run(1000)
+c_1000, _ = no_forget_run(1000)
 print("c_100: ", c_100.numpy().round(2))
 print("c_1000:", c_1000.numpy().round(2))
 print("ratio: ", (c_1000 / c_100).numpy().round(2))
