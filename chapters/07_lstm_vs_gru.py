@@ -93,10 +93,9 @@ from torch.utils.flop_counter import FlopCounterMode
 import rnnbook
 from rnnbook import CharLM, SequenceModel, fit, seed_everything
 from rnnbook.baselines import LinearAR, ngram_cross_entropy, persistence, rmse
-from rnnbook.bench import forward_backward, time_it
+from rnnbook.bench import forward_backward, onednn_off, time_it
 from rnnbook.cells import lstm_step
 from rnnbook.compare import (
-    cpu_time_it,
     matched_hidden_size,
     matmul_flops_per_step,
     num_parameters,
@@ -341,23 +340,12 @@ for h in HIDDEN:
 # A word on how. `rnnbook.bench.time_it` measures elapsed time, which is what you feel, but
 # on a machine shared with other programs it also counts every moment the process waits for
 # a free core. This book is built on such a machine, so we measure **CPU time** instead,
-# with `rnnbook.compare.cpu_time_it`: the same warm-up runs and median of repeats, but
+# with `time_it(..., clock="cpu")`: the same warm-up runs and median of repeats, but
 # counting only the time the CPU spent on *our* work. On one thread, which we set for the
 # measurement, that is the elapsed time of a quiet machine. Even so, timings vary from run
 # to run and machine to machine, so the next cell's output is excluded from the test's
 # comparison and nothing is asserted about it: read the stored numbers as one run on the
 # machine that built this book, and run the cell yourself to see yours.
-
-# %%
-def without_onednn(fn):
-    """Run fn() with PyTorch's oneDNN kernels switched off, then switch them back."""
-    enabled = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = False
-    try:
-        return fn()
-    finally:
-        torch.backends.mkldnn.enabled = enabled
-
 
 # %% tags=["nbval-ignore-output"]
 seed_everything(0)
@@ -370,11 +358,13 @@ try:
             theirs, ours = TORCH_LAYER[kind](I, h), BOOK_LAYER[kind](I, h)
             ours.load_state_dict(theirs.state_dict())
             run_theirs = forward_backward(theirs, x_speed)
-            times[kind, "torch.nn", h] = cpu_time_it(run_theirs, warmup=2, repeats=5).median
-            times[kind, "oneDNN off", h] = without_onednn(
-                lambda run=run_theirs: cpu_time_it(run, warmup=2, repeats=5).median)
-            times[kind, "rnnbook", h] = cpu_time_it(forward_backward(ours, x_speed),
-                                                    warmup=2, repeats=5).median
+            times[kind, "torch.nn", h] = time_it(run_theirs, warmup=2, repeats=5,
+                                                 clock="cpu").median
+            with onednn_off():
+                times[kind, "oneDNN off", h] = time_it(run_theirs, warmup=2, repeats=5,
+                                                       clock="cpu").median
+            times[kind, "rnnbook", h] = time_it(forward_backward(ours, x_speed), warmup=2,
+                                                repeats=5, clock="cpu").median
 finally:
     torch.set_num_threads(threads)
 IMPLS = ("torch.nn", "oneDNN off", "rnnbook")
@@ -463,7 +453,8 @@ for kind in KINDS:
 print("nn.LSTM's recurrence:", {name: n for name, n in ops["lstm"].items() if "rnn" in name})
 print("FLOPs FlopCounterMode sees in one forward pass: nn.LSTM",
       forward_flops(nn.LSTM(I, 64), x_speed), " nn.GRU", forward_flops(nn.GRU(I, 64), x_speed))
-ops_generic = without_onednn(lambda: operator_counts(nn.LSTM(I, 64), x_speed))
+with onednn_off():
+    ops_generic = operator_counts(nn.LSTM(I, 64), x_speed)
 print(f"nn.LSTM with oneDNN off: {sum(ops_generic.values())} operator calls for T = {T}, "
       f"{ops_generic['aten::mkldnn_rnn_layer']} of them fused")
 

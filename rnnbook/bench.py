@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -38,23 +39,52 @@ def _sync(device: torch.device | None) -> None:
         torch.mps.synchronize()
 
 
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+"""'wall' is elapsed time, what you feel. 'cpu' is the CPU time of this process: on a machine
+shared with other programs it leaves out the waits for a free core, so with one thread
+(`torch.set_num_threads(1)`) it is the time of the work itself. It adds up all threads and
+does not see work done on a GPU: use it for single-threaded CPU measurements only."""
+
+
 def time_it(fn: Callable[[], object], *, warmup: int = 3, repeats: int = 10,
-            device: torch.device | str | None = None) -> Timing:
-    """Time `fn()`: run it `warmup` times untimed, then `repeats` times timed."""
-    if repeats < 1 or warmup < 0:
-        raise ValueError(f"need repeats >= 1 and warmup >= 0, got {repeats}, {warmup}")
+            device: torch.device | str | None = None, clock: str = "wall") -> Timing:
+    """Time `fn()`: run it `warmup` times untimed, then `repeats` times timed.
+
+    clock: "wall" (elapsed time) or "cpu" (this process's CPU time), see CLOCKS.
+    """
+    if not isinstance(repeats, int) or repeats < 1 or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"need an int repeats >= 1 and an int warmup >= 0, "
+                         f"got {repeats!r}, {warmup!r}")
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {tuple(CLOCKS)}, got {clock!r}")
+    now = CLOCKS[clock]
     device = torch.device(device) if device is not None else None
     for _ in range(warmup):
         fn()
     _sync(device)
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = now()
         fn()
         _sync(device)
-        times.append(time.perf_counter() - start)
+        times.append(now() - start)
     q = statistics.quantiles(times, n=4) if repeats > 1 else [times[0]] * 3
     return Timing(statistics.median(times), q[0], q[2], repeats)
+
+
+@contextmanager
+def onednn_off() -> Iterator[None]:
+    """Switch off PyTorch's oneDNN (mkldnn) CPU kernels inside the block.
+
+    On the CPU, nn.LSTM runs as one fused oneDNN kernel when it can; without it, it runs
+    PyTorch's generic path, a loop over time like nn.GRU's and nn.RNN's.
+    """
+    enabled = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = enabled
 
 
 def forward_backward(layer: nn.Module, x: torch.Tensor) -> Callable[[], None]:
@@ -72,9 +102,9 @@ def compare_layers(batch: int = 32, steps: int = 100, input_size: int = 32,
                    hidden_size: int = 128, repeats: int = 10, device: str = "cpu"):
     """Time forward+backward of rnnbook's RNN, LSTM and GRU against torch.nn's.
 
-    On the CPU, torch.nn runs an LSTM (and a tanh/ReLU RNN) through oneDNN's fused kernel
-    when it can; the column "oneDNN off" times torch.nn's generic ATen path too, which is
-    the fair comparison for a loop written in Python.
+    On the CPU, torch.nn runs an LSTM through oneDNN's fused kernel when it can (its RNN
+    and GRU never do); the column "oneDNN off" times torch.nn's generic path too, which
+    is the fair comparison for a loop written in Python.
 
     Returns rows (name, torch Timing, torch-without-oneDNN Timing or None, rnnbook Timing).
     """
@@ -89,12 +119,8 @@ def compare_layers(batch: int = 32, steps: int = 100, input_size: int = 32,
         run_theirs = forward_backward(theirs, x)
 
         def run_generic(run=run_theirs):
-            enabled = torch.backends.mkldnn.enabled
-            torch.backends.mkldnn.enabled = False
-            try:
+            with onednn_off():
                 run()
-            finally:
-                torch.backends.mkldnn.enabled = enabled
 
         runs = {"torch": run_theirs, "ours": forward_backward(ours, x)}
         if device == "cpu":

@@ -1,9 +1,8 @@
-"""Fair comparisons between recurrent layers: parameter counts, matched sizes, FLOPs, CPU time.
+"""Fair comparisons between recurrent layers: parameter counts, matched sizes, FLOPs.
 
     param_count("lstm", input_size=32, hidden_size=128)       # 82,944, as nn.LSTM's numel
     h = matched_hidden_size(lambda h: SequenceModel("gru", 8, h, 4), target=5_000)
     matmul_flops_per_step("gru", 32, 128) / matmul_flops_per_step("lstm", 32, 128)  # 0.75
-    cpu_time_it(forward_backward(layer, x)).median            # seconds of CPU, not of clock
 
 Comparing an LSTM with 64 units to a GRU with 64 units compares models of different sizes:
 the LSTM has 4/3 as many parameters. `matched_hidden_size` finds the hidden size that
@@ -12,13 +11,9 @@ gives any model (recurrent layer, head, embedding, all included) a target parame
 
 from __future__ import annotations
 
-import statistics
-import time
 from collections.abc import Callable
 
 from torch import nn
-
-from rnnbook.bench import Timing
 
 GATES = {"rnn": 1, "irnn": 1, "gru": 3, "lstm": 4}
 """Blocks of hidden_size rows stacked in weight_ih and weight_hh, per kind of layer."""
@@ -102,26 +97,3 @@ def matmul_flops_per_step(kind: str, input_size: int, hidden_size: int,
     _check_size("hidden_size", hidden_size)
     _check_size("batch", batch)
     return 2 * batch * gates * hidden_size * (input_size + hidden_size)
-
-
-def cpu_time_it(fn: Callable[[], object], *, warmup: int = 3, repeats: int = 10) -> Timing:
-    """Like `rnnbook.bench.time_it`, but count the CPU time of this process, not the clock.
-
-    On a machine shared with other programs, elapsed time includes every wait for a free
-    core, so it changes with the load; the process's CPU time (`time.process_time`) does
-    not. With one thread (`torch.set_num_threads(1)`) it is the time the work itself
-    takes. With several threads it adds up all of them, and work done on a GPU is not
-    counted at all: use it for single-threaded CPU measurements.
-    """
-    if not isinstance(repeats, int) or repeats < 1 or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"need an int repeats >= 1 and an int warmup >= 0, "
-                         f"got {repeats!r}, {warmup!r}")
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    q = statistics.quantiles(times, n=4) if repeats > 1 else [times[0]] * 3
-    return Timing(statistics.median(times), q[0], q[2], repeats)

@@ -31,3 +31,23 @@ def test_compare_layers_table(capsys):
                 "--repeats", "2"])
     out = capsys.readouterr().out
     assert "rnnbook/torch.nn" in out and "LSTM" in out
+
+
+def test_cpu_clock_counts_work_not_waiting():
+    waiting = bench.time_it(lambda: time.sleep(0.02), warmup=0, repeats=3, clock="cpu")
+    assert waiting.median < 0.01                      # sleeping uses no CPU
+
+    def work():
+        return sum(range(200_000))
+
+    busy = bench.time_it(work, warmup=1, repeats=3, clock="cpu")
+    assert busy.median > 0 and busy.q1 <= busy.median <= busy.q3 and busy.repeats == 3
+    with pytest.raises(ValueError, match="clock"):
+        bench.time_it(work, clock="sundial")
+
+
+def test_onednn_off_restores_the_setting():
+    before = torch.backends.mkldnn.enabled
+    with bench.onednn_off():
+        assert not torch.backends.mkldnn.enabled
+    assert torch.backends.mkldnn.enabled == before

@@ -82,23 +82,3 @@ def test_matched_hidden_size_equals_brute_force(target):
         h = matched_hidden_size(lambda h, layer=layer: layer(32, h), target)
         best = min(range(1, 400), key=lambda h: (abs(param_count(kind, 32, h) - target), h))
         assert h == best
-
-
-def test_cpu_time_it_counts_work_not_waiting():
-    import time
-
-    from rnnbook.compare import cpu_time_it
-
-    waiting = cpu_time_it(lambda: time.sleep(0.02), warmup=0, repeats=3)
-    assert waiting.median < 0.01                      # sleeping uses no CPU
-
-    def work():
-        total = 0
-        for i in range(200_000):
-            total += i
-        return total
-
-    busy = cpu_time_it(work, warmup=1, repeats=3)
-    assert busy.median > 0 and busy.q1 <= busy.median <= busy.q3 and busy.repeats == 3
-    with pytest.raises(ValueError, match="repeats"):
-        cpu_time_it(work, repeats=0)
