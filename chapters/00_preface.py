@@ -116,7 +116,8 @@ print(f"device: {rnnbook.choose_device()}, CPU threads: {torch.get_num_threads()
 # %%
 import importlib
 
-for name in ["cells", "data", "models", "train", "gradients", "bench"]:
+for name in ["cells", "variants", "data", "baselines", "models", "train", "gradients", "bptt",
+             "compare", "bench", "plot"]:
     module = importlib.import_module(f"rnnbook.{name}")
     print(f"rnnbook.{name:<10} {module.__doc__.strip().splitlines()[0]}")
 

@@ -5,11 +5,18 @@
 What a chapter builds step by step in its cells, this package holds in final form:
 
 - `rnnbook.cells`     RNN, LSTM and GRU cells and layers from scratch, equal to torch.nn
+- `rnnbook.variants`  cells torch.nn lacks: the GRU as Cho et al. (2014) wrote it
 - `rnnbook.data`      synthetic tasks, real series, text, windows, scalers, vocabularies
+- `rnnbook.baselines` persistence, seasonal naive, linear AR, n-gram cross-entropy
 - `rnnbook.models`    a recurrent layer with a head; a character language model
 - `rnnbook.train`     seeding, device choice, progress bars, one small training loop
-- `rnnbook.gradients` gradient norms per time step, Jacobian products
+- `rnnbook.gradients` gradient norms per time step, Jacobian products, gate values
+- `rnnbook.bptt`      truncated backpropagation through time, autograd's memory
+- `rnnbook.compare`   parameter counts, size-matched models, FLOPs per step
 - `rnnbook.bench`     fair timing, and `python -m rnnbook.bench` against torch.nn
+- `rnnbook.plot`      the figures more than one chapter draws
+
+The most used names are importable from `rnnbook` itself; the rest from their modules.
 """
 
 from rnnbook.cells import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell

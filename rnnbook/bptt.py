@@ -1,5 +1,7 @@
-"""Tools for backpropagation through time: cut the graph between the chunks of truncated
-BPTT, and measure what autograd keeps in memory for the backward pass.
+"""Truncated backpropagation through time: cut the graph, measure what autograd keeps.
+
+Cut the graph between the chunks of truncated BPTT, and measure what autograd keeps in
+memory for the backward pass.
 
     state = detach_state(state)                # between chunks: h, or (h, c) for an LSTM
     loss, saved = saved_tensors(lambda: loss_of(model, x), exclude=model.parameters())

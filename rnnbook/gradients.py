@@ -153,6 +153,9 @@ def model_grad_norms(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable,
     Returns T norms (over batch and units together), or with `per_sample=True` a (B, T)
     tensor with one norm per sequence (over units). With a loss that averages over the
     batch, each sequence's gradient carries that 1/B factor.
+
+    Over long sequences the norms reaching early steps can fall below float32's range and
+    read as exactly 0: measure in float64 (`model.double()`, `x.double()`) to see them.
     """
     if not (hasattr(model, "rnn") and hasattr(model, "head")):
         raise TypeError(f"model must be a SequenceModel (with .rnn and .head), "

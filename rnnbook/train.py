@@ -79,6 +79,18 @@ class History:
             raise KeyError(f"no metric {name!r} was recorded; recorded: {known}")
         return [e["step"] for e in self.evals], [e[name] for e in self.evals]
 
+    def first_step(self, name: str, *, at_least: float | None = None,
+                   at_most: float | None = None) -> int | None:
+        """The first evaluation step at which metric `name` reached `at_least` (or fell to
+        `at_most`), or None if it never did: "steps to solve" a task."""
+        if (at_least is None) == (at_most is None):
+            raise ValueError("pass exactly one of at_least and at_most")
+        for step, value in zip(*self.metric(name), strict=True):
+            if (at_least is not None and value >= at_least) or \
+                    (at_most is not None and value <= at_most):
+                return step
+        return None
+
 
 def _batches_forever(batches):
     if callable(batches):

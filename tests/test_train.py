@@ -181,3 +181,14 @@ def test_char_lm_batches_loss_and_sampling():
         lm.sample(vocab, "a", 5, temperature=0)
     with pytest.raises(ValueError, match="int64"):
         lm(torch.zeros(2, 3))
+
+
+def test_history_first_step():
+    history = train.History(evals=[{"step": 10, "acc": 0.5}, {"step": 20, "acc": 0.99},
+                                   {"step": 30, "acc": 1.0}])
+    assert history.first_step("acc", at_least=0.99) == 20
+    assert history.first_step("acc", at_least=1.0) == 30
+    assert history.first_step("acc", at_most=0.4) is None
+    assert history.first_step("acc", at_most=0.5) == 10
+    with pytest.raises(ValueError, match="exactly one"):
+        history.first_step("acc")
