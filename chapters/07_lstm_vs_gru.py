@@ -577,14 +577,9 @@ for name, (kind, kwargs) in TO_MODELS.items():
     print(f"{name:<12} H = {hidden:2d}, {num_parameters(to_runs[name][0][0]):,} parameters")
 
 
-def solved_at(history, level=0.99):
-    """The first evaluation step at which test accuracy reached `level`, or None."""
-    return next((e["step"] for e in history.evals if e["accuracy"] >= level), None)
-
-
 to_acc = {name: np.array([h.evals[-1]["accuracy"] for _, h in runs])
           for name, runs in to_runs.items()}
-to_solved = {name: [solved_at(h) for _, h in runs] for name, runs in to_runs.items()}
+to_solved = {name: [h.first_step("accuracy", at_least=0.99) for _, h in runs] for name, runs in to_runs.items()}
 for name in TO_MODELS:
     print(f"{name:<12} test accuracy {to_acc[name].mean():.3f} ± {to_acc[name].std():.3f}"
           f"   per seed {np.round(to_acc[name], 3).tolist()}   reached 99% at step "

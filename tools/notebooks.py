@@ -40,7 +40,8 @@ def chapter_files(prefixes: list[str]) -> list[Path]:
 
 
 def execute(twin: Path) -> float:
-    nb = jupytext.read(twin)
+    source = twin.read_text()
+    nb = jupytext.reads(source, fmt="py:percent")
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
     start = time.time()
@@ -50,6 +51,8 @@ def execute(twin: Path) -> float:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)
+    if twin.read_text() != source:
+        raise SystemExit(f"{twin.name} was edited while it ran; nothing written: run it again")
     nbformat.write(nb, twin.with_suffix(".ipynb"))
     jupytext.write(nb, twin, fmt="py:percent")
     return seconds
