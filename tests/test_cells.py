@@ -8,9 +8,17 @@ from torch import nn
 
 from rnnbook import cells
 
-torch.set_default_dtype(torch.float64)
 TOL = {"rtol": 1e-10, "atol": 1e-12}
 KINDS = ["RNN", "RNN_relu", "LSTM", "GRU"]
+
+
+@pytest.fixture(autouse=True)
+def float64():
+    """Compare in double precision, and leave the default as it was for other tests."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
 
 
 def make_layers(kind, seed=0, **kw):
