@@ -12,13 +12,7 @@ TOL = {"rtol": 1e-10, "atol": 1e-12}
 KINDS = ["RNN", "RNN_relu", "LSTM", "GRU"]
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    """Compare in double precision, and leave the default as it was for other tests."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64")  # tests/conftest.py
 
 
 def make_layers(kind, seed=0, **kw):

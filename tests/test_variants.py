@@ -11,12 +11,7 @@ from rnnbook.variants import ChoGRU, ChoGRUCell, cho_gru_step
 TOL = {"rtol": 1e-10, "atol": 1e-12}
 
 
-@pytest.fixture(autouse=True)
-def float64():
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64")  # tests/conftest.py
 
 
 def reference_step(x, h, w_ih, w_hh, b_ih, b_hh):
