@@ -218,19 +218,12 @@ assert (train == values[:cut]).all() and (test == values[cut:]).all()
 # One more detail. The first test targets need inputs from before the test period: the
 # forecast for April 1993 uses the months up to March 1993, which belong to the training
 # split. That is fine, those values were known when the forecast was made. What must never
-# happen is a *target* from the test period inside the training windows. This small function
-# builds the windows whose target lies at or after a given index, with inputs reaching back
-# as far as they need:
+# happen is a *target* from the test period inside the training windows. The argument
+# `targets_from` of `make_windows` keeps just the windows whose target lies at or after a
+# given index, with inputs reaching back as far as they need:
 
 # %%
-def windows_from(series, start, lags, horizon=1):
-    """The windows of `series` whose last target is at index `start` or later."""
-    if start < lags + horizon - 1:
-        raise ValueError(f"start={start} leaves too little history for {lags} lags")
-    return rnnbook.make_windows(series[start - lags - horizon + 1:], lags, horizon)
-
-
-X_check, y_check = windows_from(values, cut, lags=18, horizon=3)
+X_check, y_check = rnnbook.make_windows(values, lags=18, horizon=3, targets_from=cut)
 assert len(y_check) == len(test) and (y_check[:, -1] == test.astype(np.float32)).all()
 
 # %%
@@ -270,7 +263,7 @@ plt.show()
 # month ahead:
 
 # %%
-X_test, y_test = windows_from(values, cut, lags)
+X_test, y_test = rnnbook.make_windows(values, lags, targets_from=cut)
 target = y_test[:, 0]
 persistence_rmse = rmse(persistence(X_test), target)
 seasonal_rmse = rmse(seasonal_naive(X_test, season=12), target)
@@ -316,7 +309,7 @@ A = np.column_stack([np.ones(len(X_fit)), X_fit]).astype(np.float64)
 theta, *_ = np.linalg.lstsq(A, y_fit[:, 0].astype(np.float64), rcond=None)
 intercept, weights = theta[0], theta[1:]
 
-X_val, y_val = windows_from(train, val_cut, lags)
+X_val, y_val = rnnbook.make_windows(train, lags, targets_from=val_cut)
 by_hand = intercept + X_val.astype(np.float64) @ weights
 packaged = LinearAR().fit(X_fit, y_fit[:, 0])
 print(f"AR({lags}) on the validation split: RMSE {rmse(by_hand, y_val[:, 0]):.4f} ppm")
@@ -334,7 +327,7 @@ candidates = [1, 2, 3, 4, 6, 9, 12, 18, 24, 36]
 validation_rmse = {}
 for p in candidates:
     X_p, y_p = rnnbook.make_windows(fit_part, p)
-    X_pv, y_pv = windows_from(train, val_cut, p)
+    X_pv, y_pv = rnnbook.make_windows(train, p, targets_from=val_cut)
     validation_rmse[p] = rmse(LinearAR().fit(X_p, y_p[:, 0]).predict(X_pv), y_pv[:, 0])
 best_p = min(validation_rmse, key=validation_rmse.get)
 print("validation RMSE by number of lags:",
@@ -394,7 +387,7 @@ errors = {"persistence": [], "seasonal naive": [], f"AR({lags})": []}
 for h in horizons:
     X_h, y_h = rnnbook.make_windows(train, lags, horizon=h)
     model_h = LinearAR().fit(X_h, y_h[:, -1])
-    X_ht, y_ht = windows_from(values, cut, lags, horizon=h)
+    X_ht, y_ht = rnnbook.make_windows(values, lags, horizon=h, targets_from=cut)
     errors["persistence"].append(rmse(persistence(X_ht), y_ht[:, -1]))
     errors["seasonal naive"].append(rmse(seasonal_naive(X_ht, 12, h), y_ht[:, -1]))
     errors[f"AR({lags})"].append(rmse(model_h.predict(X_ht), y_ht[:, -1]))
@@ -429,7 +422,7 @@ plt.show()
 # %%
 X_tr12, y_tr12 = rnnbook.make_windows(train, lags, horizon=12)
 ar_12 = LinearAR().fit(X_tr12, y_tr12[:, -1])
-X_12, _ = windows_from(values, cut, lags, horizon=12)
+X_12, _ = rnnbook.make_windows(values, lags, horizon=12, targets_from=cut)
 last = slice(-48, None)
 fig, ax = plt.subplots(figsize=(9, 3.8))
 ax.plot(dates[cut:][last], target[last], "k.-", lw=1, label="observed")
@@ -566,8 +559,8 @@ assert leaky_shift > 0.05
 # scaler. And its test score changes with it:
 
 # %%
-X_test_honest = windows_from(scaler.transform(values), cut, lags)[0]
-X_test_leaky = windows_from(leaky_sc_a.transform(values), cut, lags)[0]
+X_test_honest = rnnbook.make_windows(scaler.transform(values), lags, targets_from=cut)[0]
+X_test_leaky = rnnbook.make_windows(leaky_sc_a.transform(values), lags, targets_from=cut)[0]
 honest_test = rmse(honest_a.predict(X_test_honest) * scaler.std + scaler.mean, target)
 leaky_test = rmse(leaky_a.predict(X_test_leaky) * leaky_sc_a.std + leaky_sc_a.mean, target)
 print(f"ridge AR({lags}) test RMSE: honest scaler {honest_test:.4f} ppm, "
@@ -602,7 +595,7 @@ for name, sc in [("honest", scaler), ("leaky", leaky)]:
     z = sc.transform(values)
     X, y = rnnbook.make_windows(z[:cut], lags)
     model = LinearAR().fit(X, y[:, 0])
-    plain[name] = model.predict(windows_from(z, cut, lags)[0]) * sc.std + sc.mean
+    plain[name] = model.predict(rnnbook.make_windows(z, lags, targets_from=cut)[0]) * sc.std + sc.mean
 gap = np.abs(plain["honest"] - plain["leaky"]).max()
 print(f"plain least squares: largest difference between the two scalers' forecasts "
       f"{gap:.1e} ppm; test RMSE {rmse(plain['honest'], target):.4f} ppm")
@@ -687,11 +680,11 @@ s_fit, _ = rnnbook.split_series(s_train, 0.8)
 s_val_scores = {}
 for p in range(1, 13):
     X_p, y_p = rnnbook.make_windows(s_fit, p)
-    X_pv, y_pv = windows_from(s_train, len(s_fit), p)
+    X_pv, y_pv = rnnbook.make_windows(s_train, p, targets_from=len(s_fit))
     s_val_scores[p] = rmse(LinearAR().fit(X_p, y_p[:, 0]).predict(X_pv), y_pv[:, 0])
 s_p = min(s_val_scores, key=s_val_scores.get)
 X_s, y_s = rnnbook.make_windows(s_train, s_p)
-X_st, y_st = windows_from(spots, len(s_train), s_p)
+X_st, y_st = rnnbook.make_windows(spots, s_p, targets_from=len(s_train))
 s_ar = rmse(LinearAR().fit(X_s, y_s[:, 0]).predict(X_st), y_st[:, 0])
 s_persist = rmse(persistence(X_st), y_st[:, 0])
 print(f"sunspots, chosen p = {s_p}: AR RMSE {s_ar:.2f}, persistence {s_persist:.2f} "
@@ -766,7 +759,7 @@ assert abs(split_scores["in time"][1] - split_scores["random"][1]) < 0.1
 # %%
 one_step = LinearAR().fit(X_train, y_train[:, 0])
 for h in (3, 6, 12):
-    X_h, y_h = windows_from(values, cut, lags, horizon=h)
+    X_h, y_h = rnnbook.make_windows(values, lags, horizon=h, targets_from=cut)
     window = X_h.astype(np.float64)
     for _ in range(h):
         forecast = one_step.predict(window)

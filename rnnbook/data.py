@@ -140,17 +140,28 @@ def _as_series(series, name: str = "series") -> np.ndarray:
     return arr.astype(np.float32)
 
 
-def make_windows(series, lags: int, horizon: int = 1):
+def make_windows(series, lags: int, horizon: int = 1, targets_from: int = 0):
     """Cut a series into (inputs, targets) pairs for supervised learning.
 
     Input i holds the `lags` values series[i : i+lags], and target i the next `horizon`
     values series[i+lags : i+lags+horizon]. For a 1-D series of length T this returns
     X of shape (N, lags) and y of shape (N, horizon) with N = T - lags - horizon + 1;
     a 2-D series (T, F) gives X (N, lags, F) and y (N, horizon, F).
+
+    targets_from: keep only the windows whose last target (the one `horizon` steps ahead)
+    is at index `targets_from` or later; their inputs may reach back before it. With the
+    index where the test split starts, this gives exactly one window per test value.
     """
     arr = _as_series(series)
     _check_positive("lags", lags)
     _check_positive("horizon", horizon)
+    if not isinstance(targets_from, int) or targets_from < 0:
+        raise ValueError(f"targets_from must be an int >= 0, got {targets_from!r}")
+    if targets_from >= lags + horizon - 1:
+        arr = arr[targets_from - lags - horizon + 1:]
+    elif targets_from:
+        raise ValueError(f"targets_from={targets_from} leaves too little history before it "
+                         f"for lags={lags} and horizon={horizon}")
     n = len(arr) - lags - horizon + 1
     if n < 1:
         raise ValueError(f"a window of lags={lags} plus horizon={horizon} needs at least "

@@ -145,3 +145,17 @@ def test_scaler_repr_is_rounded():
     scaler = data.StandardScaler().fit(np.array([1.0, 2.0, 4.0]))
     assert repr(scaler) == "StandardScaler(mean=[2.3333], std=[1.2472])"
     assert repr(data.StandardScaler()) == "StandardScaler(not fitted)"
+
+
+def test_make_windows_targets_from_gives_one_window_per_later_value():
+    series = np.arange(30.0)
+    for horizon in (1, 3):
+        X, y = data.make_windows(series, lags=5, horizon=horizon, targets_from=20)
+        np.testing.assert_array_equal(y[:, -1], series[20:])      # one per test value
+        np.testing.assert_array_equal(X[0], series[20 - 5 - horizon + 1:20 - horizon + 1])
+    X, _ = data.make_windows(series, lags=5, horizon=1, targets_from=5)
+    assert len(X) == 25                                           # the earliest possible
+    with pytest.raises(ValueError, match="too little history"):
+        data.make_windows(series, lags=5, targets_from=3)
+    with pytest.raises(ValueError, match="targets_from"):
+        data.make_windows(series, lags=5, targets_from=-1)
