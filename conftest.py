@@ -34,6 +34,16 @@ def pytest_runtest_logreport(report):
         _notebook_seconds[path] += report.duration
 
 
+def over_budget() -> list[str]:
+    return [path for path, seconds in _notebook_seconds.items() if seconds > budget(path)]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A chapter over its time budget fails the run: the budget is a promise to readers."""
+    if over_budget() and exitstatus == 0:
+        session.exitstatus = 1
+
+
 def pytest_terminal_summary(terminalreporter):
     if not _notebook_seconds:
         return
@@ -44,3 +54,5 @@ def pytest_terminal_summary(terminalreporter):
         tr.write_line(f"{seconds:7.1f} s  [{budget(path):3d} s]  {path}{flag}")
     tr.write_line(f"{sum(_notebook_seconds.values()):7.1f} s  in all notebooks "
                   f"({time.time() - _wall_start:.0f} s wall clock for the session)")
+    if over_budget():
+        tr.write_line(f"FAILED: over their time budget: {', '.join(over_budget())}", red=True)
