@@ -215,3 +215,22 @@ def test_repr_and_positional_arguments_follow_torch():
     assert [(n, p.shape) for n, p in ours.named_parameters()] == \
            [(n, p.shape) for n, p in theirs.named_parameters()]
     assert repr(cells.LSTM(3, 4, num_layers=2)) == "LSTM(3, 4, num_layers=2)"
+
+
+@pytest.mark.parametrize("use", ["output", "h_n", "c_n"])
+def test_lstm_gradients_when_only_part_of_the_result_is_used(use):
+    """The LSTM's hand-written backward pass gets zeros for the results not in the loss."""
+    theirs, ours = make_layers("LSTM", input_size=3, hidden_size=4, num_layers=2,
+                               bidirectional=True)
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(5, 2, 3)
+    grads = []
+    for layer in (theirs, ours):
+        out, (h, c) = layer(x)
+        loss = {"output": out, "h_n": h, "c_n": c}[use].pow(2).sum()
+        grads.append(torch.autograd.grad(loss, list(layer.parameters()), allow_unused=True))
+    for g_theirs, g_ours in zip(*grads, strict=True):
+        if g_theirs is None:
+            assert g_ours is None or torch.all(g_ours == 0)
+        else:
+            torch.testing.assert_close(g_ours, g_theirs, **TOL)
