@@ -28,10 +28,14 @@ from rnnbook.data import (
     adding_problem,
     copy_baseline,
     copy_task,
+    download,
+    is_reber,
     load_co2,
     load_sunspots,
     load_text,
     make_windows,
+    reber_strings,
+    sine_waves,
     split_series,
     temporal_order,
 )
@@ -48,5 +52,5 @@ __all__ = [
     "copy_baseline", "copy_task", "fit", "load_co2", "load_sunspots", "load_text",
     "make_windows", "progress", "seed_everything", "split_series", "temporal_order",
     "TEMPORAL_ORDER_SYMBOLS", "CharLM", "SequenceModel", "char_batches", "lm_loss",
-    "recurrent_layer",
+    "recurrent_layer", "download", "is_reber", "reber_strings", "sine_waves",
 ]

@@ -1,14 +1,22 @@
 """Data for the book: synthetic tasks, real series, text, windows, scalers, vocabularies.
 
-Everything here works offline. Synthetic tasks are generated from a seed, the real
-series come from `statsmodels.datasets` (an installed dependency), and the text corpus
-ships inside the package (`rnnbook/datasets`).
+Everything the chapters use works offline. Synthetic tasks are generated from a seed, the
+real series come from `statsmodels.datasets` (an installed dependency), and the text corpus
+ships inside the package (`rnnbook/datasets`). `download` fetches optional, bigger data
+into a cache, checked against a checksum; no tested chapter calls it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import shutil
+import tempfile
+import urllib.parse
+import urllib.request
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -116,6 +124,80 @@ def temporal_order(n: int, length: int = 100, seed: int | None = None):
     tokens[rows, second] = 6 + which[:, 1]
     x = torch.nn.functional.one_hot(tokens, len(TEMPORAL_ORDER_SYMBOLS)).float()
     return x, 2 * which[:, 0] + which[:, 1]
+
+
+def sine_waves(n: int, length: int, periods: tuple[float, float] = (10.0, 40.0),
+               noise: float = 0.0, seed: int | None = None) -> torch.Tensor:
+    """n sine waves of `length` steps, each with a random period (in steps) drawn uniformly
+    from `periods`, a random phase, and optional Gaussian noise of standard deviation
+    `noise`. Returns float32 of shape (n, length): predict each next value from the past."""
+    _check_positive("n", n)
+    _check_positive("length", length)
+    low, high = periods
+    if not 0 < low <= high:
+        raise ValueError(f"periods must be (low, high) with 0 < low <= high, got {periods!r}")
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    g = _generator(seed)
+    period = low + (high - low) * torch.rand(n, 1, generator=g)
+    phase = 2 * math.pi * torch.rand(n, 1, generator=g)
+    t = torch.arange(length, dtype=torch.float32)
+    waves = torch.sin(2 * math.pi * t / period + phase)
+    return waves + noise * torch.randn(n, length, generator=g)
+
+
+# The Reber grammar (Reber 1967; the benchmark of Hochreiter & Schmidhuber 1997): from each
+# node, two symbols are allowed with equal probability, each leading to a next node.
+REBER_GRAPH = {
+    1: (("T", 2), ("P", 3)),
+    2: (("S", 2), ("X", 4)),
+    3: (("T", 3), ("V", 5)),
+    4: (("X", 3), ("S", 6)),
+    5: (("P", 4), ("V", 6)),
+}
+
+
+def _reber_string(g: torch.Generator) -> str:
+    node, out = 1, ["B"]
+    while node != 6:
+        symbol, node = REBER_GRAPH[node][int(torch.randint(0, 2, (1,), generator=g))]
+        out.append(symbol)
+    return "".join(out) + "E"
+
+
+def reber_strings(n: int, embedded: bool = False, seed: int | None = None) -> list[str]:
+    """n strings of the Reber grammar, such as 'BTSSXSE'.
+
+    With `embedded=True`, the embedded Reber grammar: 'B', then T or P, then a Reber
+    string, then the same T or P again, then 'E'. Predicting that second T or P needs a
+    memory of the symbol seen many steps before it.
+    """
+    _check_positive("n", n)
+    g = _generator(seed)
+    strings = []
+    for _ in range(n):
+        inner = _reber_string(g)
+        if embedded:
+            branch = "TP"[int(torch.randint(0, 2, (1,), generator=g))]
+            inner = f"B{branch}{inner}{branch}E"
+        strings.append(inner)
+    return strings
+
+
+def is_reber(string: str, embedded: bool = False) -> bool:
+    """Whether `string` belongs to the (embedded) Reber grammar."""
+    if embedded:
+        return (len(string) >= 4 and string[0] == "B" and string[-1] == "E"
+                and string[1] in "TP" and string[-2] == string[1] and is_reber(string[2:-2]))
+    if len(string) < 2 or string[0] != "B" or string[-1] != "E":
+        return False
+    node = 1
+    for symbol in string[1:-1]:
+        moves = dict(REBER_GRAPH.get(node, ()))
+        if symbol not in moves:
+            return False
+        node = moves[symbol]
+    return node == 6
 
 
 # ---------------------------------------------------------------------------
@@ -262,6 +344,54 @@ def load_text(name: str = "python_stdlib") -> str:
     if name not in available:
         raise ValueError(f"unknown corpus {name!r}; available: {available}")
     return resources.files("rnnbook.datasets").joinpath(f"{name}.txt").read_text("utf-8")
+
+
+def cache_dir() -> Path:
+    """Where `download` keeps files: $RNNBOOK_CACHE, or ~/.cache/rnnbook."""
+    return Path(os.environ.get("RNNBOOK_CACHE", Path.home() / ".cache" / "rnnbook"))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(url: str, sha256: str, filename: str | None = None,
+             directory: str | Path | None = None) -> Path:
+    """Fetch `url` once into the cache and return its path; for optional, bigger data.
+
+    The book's tested chapters never call this: they run offline. The file is checked
+    against its SHA-256 `sha256` (a corrupt or changed file is refused), written to a
+    temporary file and renamed into place, so an interrupted download never leaves a
+    half-written file that looks complete. A cached file with the right checksum is
+    reused without touching the network.
+    """
+    if not (isinstance(sha256, str) and len(sha256) == 64
+            and all(c in "0123456789abcdef" for c in sha256.lower())):
+        raise ValueError(f"sha256 must be 64 hexadecimal digits, got {sha256!r}")
+    folder = Path(directory) if directory is not None else cache_dir()
+    target = folder / (filename or Path(urllib.parse.urlparse(url).path).name)
+    if not target.name:
+        raise ValueError(f"cannot name a file after {url!r}: pass filename=")
+    if target.exists() and _sha256(target) == sha256.lower():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            shutil.copyfileobj(response, out)
+        actual = _sha256(Path(tmp))
+        if actual != sha256.lower():
+            raise ValueError(f"checksum mismatch for {url}: expected {sha256.lower()}, "
+                             f"got {actual}; the file was not saved")
+        os.replace(tmp, target)                      # atomic on the same file system
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return target
 
 
 # ---------------------------------------------------------------------------

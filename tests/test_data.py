@@ -159,3 +159,56 @@ def test_make_windows_targets_from_gives_one_window_per_later_value():
         data.make_windows(series, lags=5, targets_from=3)
     with pytest.raises(ValueError, match="targets_from"):
         data.make_windows(series, lags=5, targets_from=-1)
+
+
+def test_sine_waves():
+    waves = data.sine_waves(50, 200, periods=(10.0, 20.0), seed=0)
+    assert waves.shape == (50, 200) and waves.dtype == torch.float32
+    assert waves.abs().max() <= 1.0 + 1e-6
+    # A period between 10 and 20 steps means the wave changes sign within 10 steps.
+    sign_changes = (waves[:, 1:] * waves[:, :-1] < 0).sum(1)
+    assert torch.all(sign_changes >= 200 // 20 * 2 - 2) and torch.all(sign_changes <= 42)
+    noisy = data.sine_waves(50, 200, periods=(10.0, 20.0), noise=0.1, seed=0)
+    assert 0.05 < (noisy - waves).std().item() < 0.15
+    with pytest.raises(ValueError, match="periods"):
+        data.sine_waves(2, 10, periods=(5.0, 1.0))
+
+
+def test_reber_strings_follow_the_grammar():
+    strings = data.reber_strings(500, seed=0)
+    assert all(data.is_reber(s) for s in strings)
+    assert len(set(strings)) > 50 and all(s.startswith("BT") or s.startswith("BP")
+                                          for s in strings)
+    embedded = data.reber_strings(500, embedded=True, seed=0)
+    assert all(data.is_reber(s, embedded=True) for s in embedded)
+    assert all(s[1] == s[-2] for s in embedded)
+    assert {s[1] for s in embedded} == {"T", "P"}
+    for bad in ["BTSSXSE"[:-1], "BTXE", "TSXSE", "BPVVEE", ""]:
+        assert not data.is_reber(bad)
+    assert data.is_reber("BTXSE") and data.is_reber("BPVVE")
+    assert not data.is_reber("BTBTXSEPE", embedded=True)        # the two branches differ
+
+
+def test_download_checks_caches_and_writes_atomically(tmp_path):
+    import hashlib
+
+    source = tmp_path / "corpus.txt"
+    source.write_bytes(b"to be or not to be\n")
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    cache = tmp_path / "cache"
+    path = data.download(source.as_uri(), digest, directory=cache)
+    assert path == cache / "corpus.txt" and path.read_bytes() == source.read_bytes()
+    source.unlink()                                              # cached: no fetch needed
+    assert data.download(source.as_uri(), digest, directory=cache) == path
+    other = tmp_path / "other.txt"
+    other.write_bytes(b"something else")
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        data.download(other.as_uri(), digest, filename="x.txt", directory=cache)
+    assert sorted(p.name for p in cache.iterdir()) == ["corpus.txt"]   # nothing half-written
+    with pytest.raises(ValueError, match="64 hexadecimal"):
+        data.download(other.as_uri(), "abc", directory=cache)
+
+
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("RNNBOOK_CACHE", str(tmp_path))
+    assert data.cache_dir() == tmp_path
