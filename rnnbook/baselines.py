@@ -19,6 +19,8 @@ import math
 import numpy as np
 import torch
 
+from rnnbook._checks import check_int
+
 
 def _windows(X, name: str = "X") -> np.ndarray:
     if isinstance(X, torch.Tensor):
@@ -29,11 +31,6 @@ def _windows(X, name: str = "X") -> np.ndarray:
     if arr.ndim != 2 or arr.shape[1] < 1:
         raise ValueError(f"{name} must be windows of shape (N, lags), got shape {arr.shape}")
     return arr.astype(np.float64)
-
-
-def _check_horizon(horizon: int) -> None:
-    if not isinstance(horizon, int) or isinstance(horizon, bool) or horizon < 1:
-        raise ValueError(f"horizon must be an int >= 1, got {horizon!r}")
 
 
 def persistence(X) -> np.ndarray:
@@ -49,9 +46,8 @@ def seasonal_naive(X, season: int, horizon: int = 1) -> np.ndarray:
     the window. The window must hold at least one full season (lags >= season).
     """
     arr = _windows(X)
-    _check_horizon(horizon)
-    if not isinstance(season, int) or isinstance(season, bool) or season < 1:
-        raise ValueError(f"season must be an int >= 1, got {season!r}")
+    check_int("horizon", horizon)
+    check_int("season", season)
     lags = arr.shape[1]
     if lags < season:
         raise ValueError(f"windows of {lags} lags do not hold a full season of {season}")
@@ -143,8 +139,7 @@ def ngram_cross_entropy(train_ids, eval_ids, vocab_size: int, order: int = 1,
     not scored.
     """
     train, test = _ids(train_ids, "train_ids"), _ids(eval_ids, "eval_ids")
-    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
-        raise ValueError(f"order must be an int >= 1, got {order!r}")
+    check_int("order", order)
     if not isinstance(vocab_size, int) or vocab_size < 1 or vocab_size ** order >= 2 ** 62:
         raise ValueError(f"vocab_size must be a positive int with vocab_size**order < 2**62, "
                          f"got {vocab_size!r} with order {order}")

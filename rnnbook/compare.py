@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from torch import nn
 
+from rnnbook._checks import check_int
+
 GATES = {"rnn": 1, "irnn": 1, "gru": 3, "lstm": 4}
 """Blocks of hidden_size rows stacked in weight_ih and weight_hh, per kind of layer."""
 
@@ -23,11 +25,6 @@ def _check_kind(kind: str) -> int:
     if kind not in GATES:
         raise ValueError(f"kind must be one of {tuple(GATES)}, got {kind!r}")
     return GATES[kind]
-
-
-def _check_size(name: str, value: int, minimum: int = 1) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
 def param_count(kind: str, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -39,9 +36,9 @@ def param_count(kind: str, input_size: int, hidden_size: int, num_layers: int = 
     keeps two bias vectors (biases=2); Keras's LSTM and SimpleRNN keep one (biases=1).
     """
     gates = _check_kind(kind)
-    _check_size("input_size", input_size)
-    _check_size("hidden_size", hidden_size)
-    _check_size("num_layers", num_layers)
+    check_int("input_size", input_size)
+    check_int("hidden_size", hidden_size)
+    check_int("num_layers", num_layers)
     if biases not in (0, 1, 2):
         raise ValueError(f"biases must be 0, 1 or 2, got {biases!r}")
     directions = 2 if bidirectional else 1
@@ -64,8 +61,8 @@ def matched_hidden_size(build: Callable[[int], nn.Module], target: int,
     `build` maps a hidden size to a model; its parameter count must grow with h (it does
     for every layer and model in this book). Ties go to the smaller model.
     """
-    _check_size("target", target)
-    _check_size("max_hidden", max_hidden)
+    check_int("target", target)
+    check_int("max_hidden", max_hidden)
     count = lambda h: num_parameters(build(h))  # noqa: E731
     hi = 1                              # double until big enough: never build a huge model
     while count(hi) < target:
@@ -93,7 +90,7 @@ def matmul_flops_per_step(kind: str, input_size: int, hidden_size: int,
     element-wise gate arithmetic adds O(H) more, which this count leaves out.
     """
     gates = _check_kind(kind)
-    _check_size("input_size", input_size)
-    _check_size("hidden_size", hidden_size)
-    _check_size("batch", batch)
+    check_int("input_size", input_size)
+    check_int("hidden_size", hidden_size)
+    check_int("batch", batch)
     return 2 * batch * gates * hidden_size * (input_size + hidden_size)

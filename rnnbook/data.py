@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnnbook._checks import check_int
+
 # ---------------------------------------------------------------------------
 # Synthetic long-dependency tasks
 # ---------------------------------------------------------------------------
@@ -34,11 +36,6 @@ def _generator(seed: int | None) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _check_positive(name: str, value: int, minimum: int = 1) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-
-
 def adding_problem(n: int, length: int, seed: int | None = None):
     """The adding problem of Le, Jaitly & Hinton (2015).
 
@@ -48,8 +45,8 @@ def adding_problem(n: int, length: int, seed: int | None = None):
 
     Returns `x` of shape (n, length, 2) and `y` of shape (n,), both float32, batch first.
     """
-    _check_positive("n", n)
-    _check_positive("length", length, minimum=2)
+    check_int("n", n)
+    check_int("length", length, minimum=2)
     g = _generator(seed)
     values = torch.rand(n, length, generator=g)
     half = length // 2
@@ -77,10 +74,10 @@ def copy_task(n: int, delay: int, n_symbols: int = 10, n_categories: int = 8,
     `n_symbols` blanks; the target is `delay + n_symbols` blanks followed by the symbols.
     Both have length `delay + 2 * n_symbols` and are int64 of shape (n, length).
     """
-    _check_positive("n", n)
-    _check_positive("delay", delay)
-    _check_positive("n_symbols", n_symbols)
-    _check_positive("n_categories", n_categories)
+    check_int("n", n)
+    check_int("delay", delay)
+    check_int("n_symbols", n_symbols)
+    check_int("n_categories", n_categories)
     g = _generator(seed)
     length = delay + 2 * n_symbols
     symbols = torch.randint(1, n_categories + 1, (n, n_symbols), generator=g)
@@ -111,8 +108,8 @@ def temporal_order(n: int, length: int = 100, seed: int | None = None):
     Returns `x` one-hot of shape (n, length, 8), float32, and `y` int64 of shape (n,).
     Symbols are indexed as in TEMPORAL_ORDER_SYMBOLS.
     """
-    _check_positive("n", n)
-    _check_positive("length", length, minimum=20)
+    check_int("n", n)
+    check_int("length", length, minimum=20)
     g = _generator(seed)
     tokens = torch.randint(0, 4, (n, length), generator=g)       # distractors a-d
     tokens[:, 0], tokens[:, -1] = 4, 5                             # B ... E
@@ -131,8 +128,8 @@ def sine_waves(n: int, length: int, periods: tuple[float, float] = (10.0, 40.0),
     """n sine waves of `length` steps, each with a random period (in steps) drawn uniformly
     from `periods`, a random phase, and optional Gaussian noise of standard deviation
     `noise`. Returns float32 of shape (n, length): predict each next value from the past."""
-    _check_positive("n", n)
-    _check_positive("length", length)
+    check_int("n", n)
+    check_int("length", length)
     low, high = periods
     if not 0 < low <= high:
         raise ValueError(f"periods must be (low, high) with 0 < low <= high, got {periods!r}")
@@ -172,7 +169,7 @@ def reber_strings(n: int, embedded: bool = False, seed: int | None = None) -> li
     string, then the same T or P again, then 'E'. Predicting that second T or P needs a
     memory of the symbol seen many steps before it.
     """
-    _check_positive("n", n)
+    check_int("n", n)
     g = _generator(seed)
     strings = []
     for _ in range(n):
@@ -235,8 +232,8 @@ def make_windows(series, lags: int, horizon: int = 1, targets_from: int = 0):
     index where the test split starts, this gives exactly one window per test value.
     """
     arr = _as_series(series)
-    _check_positive("lags", lags)
-    _check_positive("horizon", horizon)
+    check_int("lags", lags)
+    check_int("horizon", horizon)
     if not isinstance(targets_from, int) or targets_from < 0:
         raise ValueError(f"targets_from must be an int >= 0, got {targets_from!r}")
     if targets_from >= lags + horizon - 1:

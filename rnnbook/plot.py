@@ -23,6 +23,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Circle, Ellipse, FancyBboxPatch
 
+from rnnbook._checks import check_int
+
 __all__ = ["cell_diagram", "gate_heatmaps", "gate_histograms", "grad_norm_curves",
            "loss_curves", "moving_average", "spread_curve"]
 
@@ -54,8 +56,7 @@ def moving_average(values, window: int) -> np.ndarray:
     are. Noisy training losses read better smoothed this way.
     """
     arr = np.asarray(values, dtype=float)
-    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
-        raise ValueError(f"window must be an int >= 1, got {window!r}")
+    check_int("window", window)
     if window > arr.shape[-1]:
         raise ValueError(f"window={window} is longer than the {arr.shape[-1]} values")
     if window == 1:
