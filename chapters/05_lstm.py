@@ -518,8 +518,8 @@ adding = {(kind, seed): train_adding(kind, seed) for kind in ("lstm", "rnn") for
 
 first_below = {}
 for (kind, seed), (_, history) in adding.items():
-    steps, mse = history.metric("mse")
-    solved = next((s for s, m in zip(steps, mse, strict=True) if m < 0.01), None)
+    _, mse = history.metric("mse")
+    solved = history.first_step("mse", at_most=0.01)
     first_below[kind, seed] = solved
     print(f"{kind:4s} seed {seed}: final validation MSE {mse[-1]:.4f} "
           f"({mse[-1] / BASELINE:.3f} of the baseline), best {min(mse):.4f}, "

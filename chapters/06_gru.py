@@ -656,11 +656,10 @@ histories = {"GRU, PyTorch's form": train(gru_model),
              "tanh RNN": train(rnn_model)}
 final = {name: history.evals[-1]["mse"] for name, history in histories.items()}
 for name, history in histories.items():
-    steps, mses = history.metric("mse")
-    solved = [step for step, mse in zip(steps, mses, strict=True) if mse < 0.01]
+    solved = history.first_step("mse", at_most=0.01)
     print(f"{name:<20} test MSE after {STEPS} steps: {final[name]:.4f} "
           f"({final[name] / ADDING_BASELINE_MSE:.1%} of the baseline); first below 0.01 "
-          f"at step {solved[0] if solved else 'never'}")
+          f"at step {solved or 'never'}")
 assert final["GRU, PyTorch's form"] < 0.01 and final["GRU, Cho's form"] < 0.01
 assert final["tanh RNN"] > 0.9 * ADDING_BASELINE_MSE
 for name in ("GRU, PyTorch's form", "GRU, Cho's form"):
