@@ -93,7 +93,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import rnnbook
 from rnnbook import CharLM, SequenceModel, fit, seed_everything
 from rnnbook.baselines import LinearAR, ngram_cross_entropy, persistence, rmse
-from rnnbook.bench import forward_backward, onednn_off, time_it
+from rnnbook.bench import compare_layers, forward_backward, onednn_off, time_it
 from rnnbook.cells import lstm_step
 from rnnbook.compare import (
     matched_hidden_size,
@@ -334,8 +334,9 @@ for h in HIDDEN:
 #
 # We time one forward and backward pass (`rnnbook.bench.forward_backward`) over a batch of
 # 32 sequences of 50 steps, for each of PyTorch's layers and each of the book's
-# from-scratch ones. The table has one more column, `nn.LSTM` with PyTorch's oneDNN library
-# switched off; what that means is the subject of the next section.
+# from-scratch ones, loaded with the same weights: `rnnbook.bench.compare_layers` does all
+# of that for one hidden size. The table has one more column, `nn.LSTM` with PyTorch's
+# oneDNN library switched off; what that means is the subject of the next section.
 #
 # A word on how. `rnnbook.bench.time_it` measures elapsed time, which is what you feel, but
 # on a machine shared with other programs it also counts every moment the process waits for
@@ -354,17 +355,11 @@ torch.set_num_threads(1)                     # one thread: CPU time = time of th
 times = {}                                   # (kind, implementation, H) -> seconds
 try:
     for h in HIDDEN:
-        for kind in KINDS:
-            theirs, ours = TORCH_LAYER[kind](I, h), BOOK_LAYER[kind](I, h)
-            ours.load_state_dict(theirs.state_dict())
-            run_theirs = forward_backward(theirs, x_speed)
-            times[kind, "torch.nn", h] = time_it(run_theirs, warmup=2, repeats=5,
-                                                 clock="cpu").median
-            with onednn_off():
-                times[kind, "oneDNN off", h] = time_it(run_theirs, warmup=2, repeats=5,
-                                                       clock="cpu").median
-            times[kind, "rnnbook", h] = time_it(forward_backward(ours, x_speed), warmup=2,
-                                                repeats=5, clock="cpu").median
+        for name, theirs, generic, ours in compare_layers(B, T, I, h, repeats=5, rounds=1,
+                                                          warmup=2, clock="cpu"):
+            times[name.lower(), "torch.nn", h] = theirs.median
+            times[name.lower(), "oneDNN off", h] = generic.median
+            times[name.lower(), "rnnbook", h] = ours.median
 finally:
     torch.set_num_threads(threads)
 IMPLS = ("torch.nn", "oneDNN off", "rnnbook")

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from rnnbook._checks import check_int
+
 
 @dataclass
 class Timing:
@@ -99,15 +101,18 @@ def forward_backward(layer: nn.Module, x: torch.Tensor) -> Callable[[], None]:
 
 
 def compare_layers(batch: int = 32, steps: int = 100, input_size: int = 32,
-                   hidden_size: int = 128, repeats: int = 10, device: str = "cpu"):
+                   hidden_size: int = 128, repeats: int = 10, device: str = "cpu",
+                   rounds: int = 3, warmup: int = 3, clock: str = "wall"):
     """Time forward+backward of rnnbook's RNN, LSTM and GRU against torch.nn's.
 
     On the CPU, torch.nn runs an LSTM through oneDNN's fused kernel when it can (its RNN
     and GRU never do); the column "oneDNN off" times torch.nn's generic path too, which
-    is the fair comparison for a loop written in Python.
+    is the fair comparison for a loop written in Python. The implementations take turns
+    for `rounds` rounds of `time_it(warmup=..., repeats=..., clock=...)`.
 
     Returns rows (name, torch Timing, torch-without-oneDNN Timing or None, rnnbook Timing).
     """
+    check_int("rounds", rounds)
     from rnnbook import cells
 
     x = torch.randn(steps, batch, input_size, device=device)
@@ -127,10 +132,11 @@ def compare_layers(batch: int = 32, steps: int = 100, input_size: int = 32,
             runs["generic"] = run_generic
         # Interleave the implementations, so that a change in machine load hits all alike.
         medians = {key: [] for key in runs}
-        for _ in range(3):
+        for _ in range(rounds):
             for key, run in runs.items():
-                medians[key].append(time_it(run, repeats=repeats, device=device).median)
-        timings = {key: Timing(statistics.median(m), min(m), max(m), 3 * repeats)
+                medians[key].append(time_it(run, warmup=warmup, repeats=repeats,
+                                            device=device, clock=clock).median)
+        timings = {key: Timing(statistics.median(m), min(m), max(m), rounds * repeats)
                    for key, m in medians.items()}
         rows.append((name, timings["torch"], timings.get("generic"), timings["ours"]))
     return rows
