@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: book install lab test lint notebooks site clean
+.PHONY: book install lab test test-robust lint notebooks site clean
 
 book: install site  ## install everything and build the book's website
 	@echo "Ready. Read the book at _build/site/index.html, or run it: make lab"
@@ -24,6 +24,9 @@ lint: install  ## ruff over the package, the tests, the tools and the notebooks
 
 test: lint  ## the whole test suite: unit tests and every notebook through nbval
 	$(PY) -m pytest -n 2 --dist loadfile
+
+test-robust: install  ## every chapter again: seeds shifted, two threads, another CPU's numerics
+	RNNBOOK_PASS=robust $(PY) -m pytest -n 2 --dist loadfile chapters
 
 notebooks: install  ## re-execute every chapter from its .py twin and store the outputs
 	$(PY) tools/notebooks.py run $(CHAPTERS)

@@ -515,7 +515,7 @@ def validation_loss(model):
 
 
 batches = rnnbook.char_batches(train_ids, batch_size=32, seq_len=64,
-                               generator=torch.Generator().manual_seed(0))
+                               generator=rnnbook.generator(0))
 history = rnnbook.fit(model, batches, rnnbook.lm_loss, steps=1500, lr=3e-3, clip_norm=1.0,
                       evaluate=validation_loss, eval_every=250)
 val_loss = history.evals[-1]["loss"]
@@ -578,7 +578,7 @@ plt.show()
 
 # %%
 sample = model.sample(vocab, "def ", 400, temperature=0.8,
-                      generator=torch.Generator().manual_seed(1))
+                      generator=rnnbook.generator(1))
 print(sample)
 assert sample.startswith("def ") and len(sample) == 404
 indents = [len(line) - len(line.lstrip(" ")) for line in sample.splitlines()[1:] if line.strip()]
@@ -731,7 +731,7 @@ assert (out_np >= 0).all() and (out_np == 0).any()
 temperature_scores = {}
 for temperature in (0.5, 1.0, 1.5):
     text_t = model.sample(vocab, "def ", 2000, temperature=temperature,
-                          generator=torch.Generator().manual_seed(2))
+                          generator=rnnbook.generator(2))
     temperature_scores[temperature] = ngram_cross_entropy(train_ids, vocab.encode(text_t), V,
                                                           order=2, alpha=0.1)
     print(f"temperature {temperature}: bigram cross-entropy of the sample "

@@ -52,7 +52,7 @@ import torch
 from matplotlib.patches import FancyArrowPatch
 from torch import nn
 
-from rnnbook import progress, seed_everything
+from rnnbook import generator, progress, seed_everything
 from rnnbook.bench import time_it
 from rnnbook.bptt import detach_state, saved_tensors
 from rnnbook.gradients import hidden_grad_norms
@@ -858,7 +858,7 @@ LAG = 8
 
 def echo_streams(batch, length, lag, seed):
     """Random +-1 bits (batch, length, 1), and targets (batch, length): the bit `lag` steps ago."""
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     bits = torch.randint(0, 2, (batch, length + lag), generator=gen).float()
     return (2 * bits[:, lag:] - 1).unsqueeze(-1), bits[:, :-lag]
 

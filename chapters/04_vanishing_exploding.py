@@ -77,7 +77,7 @@ import torch
 from torch import nn
 
 from rnnbook import (ADDING_BASELINE_MSE, CharLM, CharVocab, SequenceModel, adding_problem,
-                     char_batches, fit, lm_loss, load_text, seed_everything)
+                     char_batches, fit, generator, lm_loss, load_text, seed_everything)
 from rnnbook.gradients import (jacobian_norms, layer_cell, lstm_gates, model_grad_norms,
                                state_jacobian)
 
@@ -794,7 +794,7 @@ def train_adding(kind: str, length: int, steps: int = 1000, clip_norm: float | N
     x_test, y_test = adding_problem(1000, length, seed=123)
     x_probe, y_probe = x_test[:256].to(F64), y_test[:256].to(F64)
     model = make_model("irnn" if kind == "irnn" else "default", seed)
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
 
     def batch():
         return adding_problem(64, length, seed=int(torch.randint(2**31, (1,), generator=gen)))
@@ -983,13 +983,13 @@ vocab = CharVocab(text)
 ids = vocab.encode(text)
 seed_everything(9)
 lm = CharLM(len(vocab), hidden_size=64, kind="lstm")
-lm_history = fit(lm, char_batches(ids, 32, 64, generator=torch.Generator().manual_seed(9)),
+lm_history = fit(lm, char_batches(ids, 32, 64, generator=generator(9)),
                  lm_loss, steps=400, lr=1e-2, clip_norm=1.0, desc="char LSTM")
-x_chars, _ = char_batches(ids, 64, 100, generator=torch.Generator().manual_seed(10))()
+x_chars, _ = char_batches(ids, 64, 100, generator=generator(10))()
 
 seed_everything(11)
 adder = SequenceModel("lstm", 2, 32, 1, squeeze=True)
-add_gen = torch.Generator().manual_seed(11)
+add_gen = generator(11)
 add_history = fit(adder, lambda: adding_problem(
                       64, 30, seed=int(torch.randint(2**31, (1,), generator=add_gen))),
                   nn.MSELoss(), steps=600, lr=1e-2, clip_norm=1.0, desc="adding LSTM")

@@ -557,7 +557,7 @@ def train_temporal_order(kind, hidden, seed, **kwargs):
     seed_everything(seed)
     x, y = rnnbook.temporal_order(10_000, L_TO, seed=seed)
     loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
+                        generator=rnnbook.generator(seed))
     model = SequenceModel(kind, 8, hidden, 4, **kwargs)
     history = fit(model, loader, nn.CrossEntropyLoss(), steps=STEPS_TO, lr=1e-2,
                   clip_norm=1.0, eval_every=50,
@@ -711,7 +711,7 @@ def train_lm(kind, hidden, seed):
     kwargs = {"forget_bias": 1.0} if kind == "lstm" else {}
     model = CharLM(V, hidden, kind=kind, **kwargs)
     batches = rnnbook.char_batches(lm_train, batch_size=32, seq_len=32,
-                                   generator=torch.Generator().manual_seed(seed))
+                                   generator=rnnbook.generator(seed))
     history = fit(model, batches, rnnbook.lm_loss, steps=LM_STEPS, lr=5e-3, clip_norm=1.0,
                   evaluate=lambda m: {"bits": rnnbook.lm_loss(m(val_x), val_y) * BITS},
                   eval_every=100)
@@ -752,7 +752,7 @@ assert abs(lm_final["gru"].mean() - lm_final["rnn"].mean()) < 0.1
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-rng = np.random.default_rng(0)                      # horizontal jitter for the seed dots
+rng = rnnbook.numpy_rng(0)                      # horizontal jitter for the seed dots
 names = list(TO_MODELS)
 for j, name in enumerate(names):
     values = to_acc[name]                            # all-or-nothing: dots, not error bars

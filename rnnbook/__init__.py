@@ -40,7 +40,8 @@ from rnnbook.data import (
     temporal_order,
 )
 from rnnbook.models import CharLM, SequenceModel, char_batches, lm_loss, recurrent_layer
-from rnnbook.train import History, choose_device, fit, progress, seed_everything
+from rnnbook.seeding import generator, numpy_rng, seed_everything
+from rnnbook.train import History, choose_device, fit, progress
 
 __version__ = "0.1.0"
 REPO_URL = "https://github.com/rnnbook/rnnbook"
@@ -52,5 +53,6 @@ __all__ = [
     "copy_baseline", "copy_task", "fit", "load_co2", "load_sunspots", "load_text",
     "make_windows", "progress", "seed_everything", "split_series", "temporal_order",
     "TEMPORAL_ORDER_SYMBOLS", "CharLM", "SequenceModel", "char_batches", "lm_loss",
-    "recurrent_layer", "download", "is_reber", "reber_strings", "sine_waves",
+    "recurrent_layer", "download", "is_reber", "reber_strings", "sine_waves", "generator",
+    "numpy_rng",
 ]

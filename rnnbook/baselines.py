@@ -19,7 +19,7 @@ import math
 import numpy as np
 import torch
 
-from rnnbook._checks import check_int
+from rnnbook.checks import check_int
 
 
 def _windows(X, name: str = "X") -> np.ndarray:

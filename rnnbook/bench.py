@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from rnnbook._checks import check_int
+from rnnbook.checks import check_int
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from torch import nn
 
-from rnnbook._checks import check_int
+from rnnbook.checks import check_int
 
 GATES = {"rnn": 1, "irnn": 1, "gru": 3, "lstm": 4}
 """Blocks of hidden_size rows stacked in weight_ih and weight_hh, per kind of layer."""

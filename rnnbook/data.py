@@ -21,19 +21,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnnbook._checks import check_int
+from rnnbook.checks import check_int
+from rnnbook.seeding import generator
 
 # ---------------------------------------------------------------------------
 # Synthetic long-dependency tasks
 # ---------------------------------------------------------------------------
-
-
-def _generator(seed: int | None) -> torch.Generator:
-    """A generator seeded with `seed`, or, for None, with a draw from torch's global
-    generator, so that `seed_everything` makes unseeded calls repeat too."""
-    if seed is None:
-        seed = int(torch.randint(0, 2**62, (1,)))
-    return torch.Generator().manual_seed(seed)
 
 
 def adding_problem(n: int, length: int, seed: int | None = None):
@@ -47,7 +40,7 @@ def adding_problem(n: int, length: int, seed: int | None = None):
     """
     check_int("n", n)
     check_int("length", length, minimum=2)
-    g = _generator(seed)
+    g = generator(seed)
     values = torch.rand(n, length, generator=g)
     half = length // 2
     first = torch.randint(0, half, (n,), generator=g)
@@ -78,7 +71,7 @@ def copy_task(n: int, delay: int, n_symbols: int = 10, n_categories: int = 8,
     check_int("delay", delay)
     check_int("n_symbols", n_symbols)
     check_int("n_categories", n_categories)
-    g = _generator(seed)
+    g = generator(seed)
     length = delay + 2 * n_symbols
     symbols = torch.randint(1, n_categories + 1, (n, n_symbols), generator=g)
     x = torch.zeros(n, length, dtype=torch.long)
@@ -110,7 +103,7 @@ def temporal_order(n: int, length: int = 100, seed: int | None = None):
     """
     check_int("n", n)
     check_int("length", length, minimum=20)
-    g = _generator(seed)
+    g = generator(seed)
     tokens = torch.randint(0, 4, (n, length), generator=g)       # distractors a-d
     tokens[:, 0], tokens[:, -1] = 4, 5                             # B ... E
     first = torch.randint(length // 10, 2 * length // 10 + 1, (n,), generator=g)
@@ -135,7 +128,7 @@ def sine_waves(n: int, length: int, periods: tuple[float, float] = (10.0, 40.0),
         raise ValueError(f"periods must be (low, high) with 0 < low <= high, got {periods!r}")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise!r}")
-    g = _generator(seed)
+    g = generator(seed)
     period = low + (high - low) * torch.rand(n, 1, generator=g)
     phase = 2 * math.pi * torch.rand(n, 1, generator=g)
     t = torch.arange(length, dtype=torch.float32)
@@ -170,7 +163,7 @@ def reber_strings(n: int, embedded: bool = False, seed: int | None = None) -> li
     memory of the symbol seen many steps before it.
     """
     check_int("n", n)
-    g = _generator(seed)
+    g = generator(seed)
     strings = []
     for _ in range(n):
         inner = _reber_string(g)

@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Circle, Ellipse, FancyBboxPatch
 
-from rnnbook._checks import check_int
+from rnnbook.checks import check_int
 
 __all__ = ["cell_diagram", "gate_heatmaps", "gate_histograms", "grad_norm_curves",
            "loss_curves", "moving_average", "spread_curve"]

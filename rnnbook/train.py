@@ -1,4 +1,4 @@
-"""Seeding, device choice, a progress bar, and one small training loop.
+"""Device choice, a progress bar, and one small training loop.
 
     seed_everything(0)
     history = fit(model, batches, nn.MSELoss(), steps=500, lr=1e-3, clip_norm=1.0)
@@ -13,22 +13,11 @@ from __future__ import annotations
 import copy
 import math
 import os
-import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 from torch import nn
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python's, NumPy's and PyTorch's generators, so that a run repeats exactly."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds every CUDA device
 
 
 def choose_device(prefer: str | None = None) -> torch.device:

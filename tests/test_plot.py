@@ -29,9 +29,10 @@ def test_moving_average_matches_a_direct_mean():
     assert plot.moving_average(x, 1) is not None and np.allclose(plot.moving_average(x, 1), x)
 
 
-@pytest.mark.parametrize("window", [0, 11, 2.5, True])
-def test_moving_average_rejects_bad_windows(window):
-    with pytest.raises(ValueError, match="window"):
+@pytest.mark.parametrize("window, error", [(0, ValueError), (11, ValueError), (2.5, TypeError),
+                                           (True, TypeError)])
+def test_moving_average_rejects_bad_windows(window, error):
+    with pytest.raises(error, match="window"):
         plot.moving_average(np.arange(10.0), window)
 
 

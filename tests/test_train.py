@@ -7,20 +7,7 @@ import torch
 from torch import nn
 
 from rnnbook import data, models, train
-
-
-def test_seed_everything_repeats_torch_numpy_and_python():
-    import random
-
-    import numpy as np
-
-    train.seed_everything(7)
-    a = (torch.rand(3), np.random.rand(3), random.random())
-    train.seed_everything(7)
-    b = (torch.rand(3), np.random.rand(3), random.random())
-    assert torch.equal(a[0], b[0]) and (a[1] == b[1]).all() and a[2] == b[2]
-    with pytest.raises(ValueError, match="seed"):
-        train.seed_everything(-1)
+from rnnbook.seeding import seed_everything
 
 
 def test_choose_device():
@@ -49,7 +36,7 @@ class Linear(nn.Module):
 
 def test_fit_learns_and_records_history():
     x, y = regression_problem()
-    train.seed_everything(0)
+    seed_everything(0)
     model = Linear()
     history = train.fit(model, [(x[:128], y[:128]), (x[128:], y[128:])], nn.MSELoss(),
                         steps=300, lr=0.05,
@@ -152,7 +139,7 @@ def test_irnn_and_forget_bias_initialisation():
 
 
 def test_a_gru_learns_the_adding_problem_at_short_length():
-    train.seed_everything(0)
+    seed_everything(0)
     model = models.SequenceModel("gru", 2, 32, 1, squeeze=True)
     x_val, y_val = data.adding_problem(500, 20, seed=123)
     history = train.fit(model, lambda: data.adding_problem(64, 20), nn.MSELoss(), steps=400,
@@ -170,7 +157,7 @@ def test_char_lm_batches_loss_and_sampling():
     x, y = batches()
     assert x.shape == y.shape == (8, 12)
     assert torch.equal(x[:, 1:], y[:, :-1])
-    train.seed_everything(0)
+    seed_everything(0)
     lm = models.CharLM(len(vocab), hidden_size=16, kind="gru")
     history = train.fit(lm, batches, models.lm_loss, steps=150, lr=1e-2)
     assert history.loss[-1] < 0.1 * history.loss[0]       # the pattern is learnable
