@@ -12,7 +12,7 @@ install: $(VENV)/.installed  ## create .venv with the tested versions (constrain
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[book,test,site]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[data,book,test,site]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $@
 

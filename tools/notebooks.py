@@ -113,7 +113,7 @@ if "google.colab" in sys.modules:
     import subprocess
 
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "rnnbook @ git+{repo}"], check=True)'''
+                    "rnnbook[data] @ git+{repo}"], check=True)'''
 
 
 def links(name: str) -> tuple[str, str]:
