@@ -116,8 +116,9 @@ print(f"device: {rnnbook.choose_device()}, CPU threads: {torch.get_num_threads()
 # %%
 import importlib
 
-for name in ["cells", "variants", "data", "baselines", "models", "train", "gradients", "bptt",
-             "compare", "bench", "plot"]:
+for name in ["checks", "seeding", "gates", "cells", "layers", "variants", "kinds", "fast",
+             "tasks", "series", "text", "download", "models", "train", "bptt", "gradients",
+             "baselines", "compare", "bench", "plot"]:
     module = importlib.import_module(f"rnnbook.{name}")
     print(f"rnnbook.{name:<10} {module.__doc__.strip().splitlines()[0]}")
 

@@ -78,7 +78,8 @@ from torch import nn
 
 from rnnbook import (ADDING_BASELINE_MSE, CharLM, CharVocab, SequenceModel, adding_problem,
                      char_batches, fit, generator, lm_loss, load_text, seed_everything)
-from rnnbook.gradients import (jacobian_norms, layer_cell, lstm_gates, model_grad_norms,
+from rnnbook.kinds import layer_cell
+from rnnbook.gradients import (gate_trace, jacobian_norms, model_grad_norms,
                                state_jacobian)
 
 F64 = torch.float64
@@ -1002,10 +1003,10 @@ print(f"char LSTM: mean training loss of the last 50 steps {np.mean(lm_history.l
 # Every gate value, as the models compute them (float32), and recomputed in float64.
 lm64, adder64 = copy.deepcopy(lm).to(F64), copy.deepcopy(adder).to(F64)
 with torch.no_grad():
-    gates = {"char LSTM": lstm_gates(lm.rnn, lm.embed(x_chars)),
-             "adding LSTM": lstm_gates(adder.rnn, x_add)}
-    gates64 = {"char LSTM": lstm_gates(lm64.rnn, lm64.embed(x_chars)),
-               "adding LSTM": lstm_gates(adder64.rnn, x_add.to(F64))}
+    gates = {"char LSTM": gate_trace(lm.rnn, lm.embed(x_chars)),
+             "adding LSTM": gate_trace(adder.rnn, x_add)}
+    gates64 = {"char LSTM": gate_trace(lm64.rnn, lm64.embed(x_chars)),
+               "adding LSTM": gate_trace(adder64.rnn, x_add.to(F64))}
 
 
 a32 = torch.linspace(10, 20, 100_001)                  # float32

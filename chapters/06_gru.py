@@ -127,7 +127,8 @@ import rnnbook
 from rnnbook import ADDING_BASELINE_MSE, SequenceModel, adding_problem, fit, seed_everything
 from rnnbook.gradients import jacobian_norms
 from rnnbook.plot import cell_diagram, gate_histograms
-from rnnbook.variants import ChoGRU, gru_gates
+from rnnbook.variants import ChoGRU
+from rnnbook.gradients import gate_trace
 
 ax = cell_diagram("gru")
 ax.set_title("One step of a GRU: the reset gate $r_t$ feeds the candidate $n_t$, and the "
@@ -713,16 +714,16 @@ plt.show()
 # %%
 x_probe = x_test[:200]
 with torch.no_grad():
-    gates = gru_gates(gru_model.rnn, x_probe)
+    gates = gate_trace(gru_model.rnn, x_probe)
     output, _ = gru_model.rnn(x_probe)
-assert (gates.h - output).abs().max() < 1e-5
+assert (gates["h"] - output).abs().max() < 1e-5
 
 for name in ("r", "z", "n"):
     v = getattr(gates, name).flatten()
     print(f"{name}: min {v.min():+.4f}  max {v.max():+.4f}  "
           f"negative {(v < 0).float().mean():5.1%}  mean {v.mean():+.4f}")
-assert gates.r.min() > 0 and gates.z.min() > 0 and gates.r.max() < 1 and gates.z.max() < 1
-assert (gates.n < 0).float().mean() > 0.25 and gates.n.min() < -0.5
+assert gates["r"].min() > 0 and gates["z"].min() > 0 and gates["r"].max() < 1 and gates["z"].max() < 1
+assert (gates["n"] < 0).float().mean() > 0.25 and gates["n"].min() < -0.5
 
 # %% [markdown]
 # The reset and update gates stay inside $(0, 1)$, as gates must; the candidate is negative
@@ -750,12 +751,12 @@ for name in ("r", "z"):
     v = getattr(gates, name)
     print(f"{name}: within 0.01 of 0 or 1: {near_ends(v):5.1%}, "
           f"between 0.1 and 0.9: {in_middle(v):5.1%}")
-assert near_ends(gates.r) < 0.01 and near_ends(gates.z) < 0.01
-assert in_middle(gates.r) > 0.9 and in_middle(gates.z) > 0.3
+assert near_ends(gates["r"]) < 0.01 and near_ends(gates["z"]) < 0.01
+assert in_middle(gates["r"]) > 0.9 and in_middle(gates["z"]) > 0.3
 
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.3))
-gate_histograms({"reset gate $r$": gates.r, "update gate $z$": gates.z,
-                 "candidate $n$ (not a gate)": gates.n}, bins=50, axes=axes)
+gate_histograms({"reset gate $r$": gates["r"], "update gate $z$": gates["z"],
+                 "candidate $n$ (not a gate)": gates["n"]}, bins=50, axes=axes)
 fig.tight_layout()
 fig.suptitle(f"Every step and unit of the trained GRU, on {len(x_probe)} test sequences",
              y=1.04)
@@ -776,7 +777,7 @@ plt.show()
 # %%
 example = 0
 marked = x_probe[example, :, 1].nonzero().flatten().tolist()
-write = 1 - gates.z[example].T.numpy()                  # (units, steps)
+write = 1 - gates["z"][example].T.numpy()                  # (units, steps)
 fig, ax = plt.subplots(figsize=(10, 3.8))
 image = ax.imshow(write, aspect="auto", cmap="viridis", vmin=0, vmax=1)
 ax.scatter(marked, [-1.5, -1.5], marker="v", s=60, color="C3", clip_on=False)
@@ -794,7 +795,7 @@ def write_by_phase(gates, x):
     phases = {"before the 1st marker": t < first, "at the 1st marker": t == first,
               "between the markers": (t > first) & (t < second),
               "at the 2nd marker": t == second, "after the 2nd marker": t > second}
-    return {name: (1 - gates.z)[mask].median().item() for name, mask in phases.items()}
+    return {name: (1 - gates["z"])[mask].median().item() for name, mask in phases.items()}
 
 
 phases = write_by_phase(gates, x_probe)
@@ -991,16 +992,16 @@ for reset_bias, update_bias in [(0.0, 20.0), (-20.0, -20.0), (20.0, -20.0)]:
 
 # %%
 with torch.no_grad():
-    cho_gates = gru_gates(cho_model.rnn, x_probe)
-    assert (cho_gates.h - cho_model.rnn(x_probe)[0]).abs().max() < 1e-5
-cho_negative_n = (cho_gates.n < 0).float().mean().item()
+    cho_gates = gate_trace(cho_model.rnn, x_probe)
+    assert (cho_gates["h"] - cho_model.rnn(x_probe)[0]).abs().max() < 1e-5
+cho_negative_n = (cho_gates["n"] < 0).float().mean().item()
 cho_phases = write_by_phase(cho_gates, x_probe)
 print(f"Cho's form: n negative {cho_negative_n:.1%}; within 0.01 of 0 or 1: "
-      f"r {near_ends(cho_gates.r):.1%}, z {near_ends(cho_gates.z):.1%}")
+      f"r {near_ends(cho_gates['r']):.1%}, z {near_ends(cho_gates['z']):.1%}")
 for name, value in cho_phases.items():
     print(f"median 1 - z {name:<22} {value:.4f}")
 assert cho_negative_n > 0.25
-assert near_ends(cho_gates.r) < 0.05 and near_ends(cho_gates.z) < 0.05
+assert near_ends(cho_gates["r"]) < 0.05 and near_ends(cho_gates["z"]) < 0.05
 assert cho_phases["at the 1st marker"] > 2 * cho_phases["between the markers"]
 assert cho_phases["at the 2nd marker"] > 2 * cho_phases["between the markers"]
 

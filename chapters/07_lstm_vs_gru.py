@@ -94,7 +94,7 @@ import rnnbook
 from rnnbook import CharLM, SequenceModel, fit, seed_everything
 from rnnbook.baselines import LinearAR, ngram_cross_entropy, persistence, rmse
 from rnnbook.bench import compare_layers, forward_backward, onednn_off, time_it
-from rnnbook.cells import lstm_step
+from rnnbook.gates import lstm_step
 from rnnbook.compare import (
     matched_hidden_size,
     matmul_flops_per_step,
@@ -174,7 +174,8 @@ class OneBiasLSTM(nn.Module):
         h = c = x.new_zeros(x.size(1), self.hidden_size)
         outputs = []
         for x_proj in F.linear(x, self.weight_ih, self.bias):   # W_ih x_t + b, for every t
-            h, c = lstm_step(x_proj, (h, c), self.weight_hh, None)  # no second bias
+            step = lstm_step(x_proj, (h, c), self.weight_hh, None)  # no second bias
+            h, c = step["h"], step["c"]
             outputs.append(h)
         return torch.stack(outputs)
 

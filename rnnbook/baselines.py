@@ -17,20 +17,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
-from rnnbook.checks import check_int
+from rnnbook.checks import check_float, check_int, to_numpy
 
 
 def _windows(X, name: str = "X") -> np.ndarray:
-    if isinstance(X, torch.Tensor):
-        X = X.detach().cpu().numpy()
-    arr = np.asarray(X)
-    if arr.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
-    if arr.ndim != 2 or arr.shape[1] < 1:
-        raise ValueError(f"{name} must be windows of shape (N, lags), got shape {arr.shape}")
-    return arr.astype(np.float64)
+    arr = to_numpy(X, name)
+    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"{name} must be windows of shape (N, lags), N and lags >= 1, "
+                         f"got shape {arr.shape}")
+    return arr
 
 
 def persistence(X) -> np.ndarray:
@@ -66,16 +62,13 @@ class LinearAR:
     """
 
     def __init__(self, ridge: float = 0.0) -> None:
-        if not ridge >= 0:
-            raise ValueError(f"ridge must be >= 0, got {ridge!r}")
-        self.ridge = float(ridge)
+        self.ridge = check_float("ridge", ridge, minimum=0)
         self.intercept: np.ndarray | None = None
         self.weights: np.ndarray | None = None
 
     def fit(self, X, y) -> LinearAR:
         arr = _windows(X)
-        target = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y,
-                            dtype=np.float64)
+        target = to_numpy(y, "y")
         if target.ndim not in (1, 2) or len(target) != len(arr):
             raise ValueError(f"y must be (N,) or (N, k) with N = {len(arr)} rows like X, "
                              f"got shape {target.shape}")
@@ -109,8 +102,9 @@ class LinearAR:
 
 def rmse(prediction, target) -> float:
     """Root mean squared error, in the units of the series."""
-    p = np.asarray(prediction, dtype=np.float64)
-    t = np.asarray(target, dtype=np.float64)
+    p, t = to_numpy(prediction, "prediction"), to_numpy(target, "target")
+    if p.size == 0:
+        raise ValueError("prediction and target are empty")
     if p.shape != t.shape:
         raise ValueError(f"prediction and target must have the same shape, "
                          f"got {p.shape} and {t.shape}")
@@ -118,12 +112,9 @@ def rmse(prediction, target) -> float:
 
 
 def _ids(ids, name: str) -> np.ndarray:
-    if isinstance(ids, torch.Tensor):
-        ids = ids.detach().cpu().numpy()
-    arr = np.asarray(ids)
-    if arr.ndim != 1 or arr.dtype.kind not in "iu":
-        raise ValueError(f"{name} must be a 1-D sequence of integer ids, "
-                         f"got dtype {arr.dtype} and shape {arr.shape}")
+    arr = to_numpy(ids, name, ndim=(1,), dtype=None)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be a 1-D sequence of integer ids, got dtype {arr.dtype}")
     return arr.astype(np.int64)
 
 
@@ -139,12 +130,11 @@ def ngram_cross_entropy(train_ids, eval_ids, vocab_size: int, order: int = 1,
     not scored.
     """
     train, test = _ids(train_ids, "train_ids"), _ids(eval_ids, "eval_ids")
-    check_int("order", order)
-    if not isinstance(vocab_size, int) or vocab_size < 1 or vocab_size ** order >= 2 ** 62:
-        raise ValueError(f"vocab_size must be a positive int with vocab_size**order < 2**62, "
-                         f"got {vocab_size!r} with order {order}")
-    if not alpha >= 0:
-        raise ValueError(f"alpha must be >= 0, got {alpha!r}")
+    order = check_int("order", order)
+    vocab_size = check_int("vocab_size", vocab_size)
+    if vocab_size ** order >= 2 ** 62:
+        raise ValueError(f"vocab_size**order must be below 2**62, got {vocab_size}**{order}")
+    alpha = check_float("alpha", alpha, minimum=0)
     for name, arr in (("train_ids", train), ("eval_ids", test)):
         if len(arr) < order:
             raise ValueError(f"{name} needs at least order={order} ids, got {len(arr)}")

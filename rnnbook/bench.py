@@ -103,7 +103,8 @@ def forward_backward(layer: nn.Module, x: torch.Tensor) -> Callable[[], None]:
 def compare_layers(batch: int = 32, steps: int = 100, input_size: int = 32,
                    hidden_size: int = 128, repeats: int = 10, device: str = "cpu",
                    rounds: int = 3, warmup: int = 3, clock: str = "wall"):
-    """Time forward+backward of rnnbook's RNN, LSTM and GRU against torch.nn's.
+    """Time forward+backward of rnnbook's layers against torch.nn's: the readable RNN, LSTM
+    and GRU of rnnbook.layers, and the FastLSTM of rnnbook.fast (row "LSTM (fast)").
 
     On the CPU, torch.nn runs an LSTM through oneDNN's fused kernel when it can (its RNN
     and GRU never do); the column "oneDNN off" times torch.nn's generic path too, which
@@ -113,13 +114,15 @@ def compare_layers(batch: int = 32, steps: int = 100, input_size: int = 32,
     Returns rows (name, torch Timing, torch-without-oneDNN Timing or None, rnnbook Timing).
     """
     check_int("rounds", rounds)
-    from rnnbook import cells
+    from rnnbook import fast, layers
 
     x = torch.randn(steps, batch, input_size, device=device)
     rows = []
-    for name in ("RNN", "LSTM", "GRU"):
-        theirs = getattr(nn, name)(input_size, hidden_size).to(device)
-        ours = getattr(cells, name)(input_size, hidden_size).to(device)
+    ours_of = {"RNN": layers.RNN, "LSTM": layers.LSTM, "GRU": layers.GRU,
+               "LSTM (fast)": fast.FastLSTM}
+    for name, cls in ours_of.items():
+        theirs = getattr(nn, name.split()[0])(input_size, hidden_size).to(device)
+        ours = cls(input_size, hidden_size).to(device)
         ours.load_state_dict(theirs.state_dict())
         run_theirs = forward_backward(theirs, x)
 
@@ -158,14 +161,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"forward+backward, B={args.batch} T={args.steps} I={args.input_size} "
           f"H={args.hidden_size}, device={args.device}, threads={torch.get_num_threads()}, "
           f"torch {torch.__version__}")
-    print(f"{'layer':<6}{'torch.nn':>12}{'oneDNN off':>12}{'rnnbook':>12}"
+    print(f"{'layer':<12}{'torch.nn':>12}{'oneDNN off':>12}{'rnnbook':>12}"
           f"{'rnnbook/torch.nn':>18}{'rnnbook/oneDNN off':>20}")
     for name, theirs, generic, ours in compare_layers(args.batch, args.steps, args.input_size,
                                                       args.hidden_size, args.repeats,
                                                       args.device):
         generic_ms = f"{generic.median * 1e3:9.2f} ms" if generic else f"{'-':>12}"
         generic_ratio = f"{ours.median / generic.median:19.2f}x" if generic else f"{'-':>20}"
-        print(f"{name:<6}{theirs.median * 1e3:9.2f} ms{generic_ms}{ours.median * 1e3:9.2f} ms"
+        print(f"{name:<12}{theirs.median * 1e3:9.2f} ms{generic_ms}{ours.median * 1e3:9.2f} ms"
               f"{ours.median / theirs.median:17.2f}x{generic_ratio}")
 
 if __name__ == "__main__":

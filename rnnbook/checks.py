@@ -5,8 +5,10 @@ Every message names the argument, says what was expected and shows what came:
     check_int("hidden_size", 0)   # ValueError: hidden_size must be an int >= 1, got 0
 
 A value of the wrong type raises TypeError, a value of the right type out of range raises
-ValueError, as in Python and PyTorch. NumPy's integers and floats count as numbers;
-booleans do not count as integers, though Python lets True stand for 1.
+ValueError, as in Python and PyTorch; a tensor of the wrong shape given to a layer raises
+InputError, which is both a ValueError and torch's RuntimeError. NumPy's integers and
+floats count as numbers; booleans do not count as integers, though Python lets True stand
+for 1.
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ import numbers
 
 import numpy as np
 import torch
+
+
+class InputError(ValueError, RuntimeError):
+    """A tensor of the wrong shape, size or dtype given to a recurrent cell or layer.
+
+    It is a ValueError, as the book promises for bad input, and a RuntimeError, which is
+    what torch.nn raises in the same places, so code written for either catches it.
+    """
 
 
 def _describe(value) -> str:

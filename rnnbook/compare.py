@@ -15,16 +15,8 @@ from collections.abc import Callable
 
 from torch import nn
 
-from rnnbook.checks import check_int
-
-GATES = {"rnn": 1, "irnn": 1, "gru": 3, "lstm": 4}
-"""Blocks of hidden_size rows stacked in weight_ih and weight_hh, per kind of layer."""
-
-
-def _check_kind(kind: str) -> int:
-    if kind not in GATES:
-        raise ValueError(f"kind must be one of {tuple(GATES)}, got {kind!r}")
-    return GATES[kind]
+from rnnbook.checks import check_bool, check_int
+from rnnbook.kinds import check_kind
 
 
 def param_count(kind: str, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -35,13 +27,12 @@ def param_count(kind: str, input_size: int, hidden_size: int, num_layers: int = 
     layer's input size (input_size for the first layer, H or 2H for later ones). PyTorch
     keeps two bias vectors (biases=2); Keras's LSTM and SimpleRNN keep one (biases=1).
     """
-    gates = _check_kind(kind)
+    gates = check_kind(kind).n_gates
     check_int("input_size", input_size)
     check_int("hidden_size", hidden_size)
     check_int("num_layers", num_layers)
-    if biases not in (0, 1, 2):
-        raise ValueError(f"biases must be 0, 1 or 2, got {biases!r}")
-    directions = 2 if bidirectional else 1
+    check_int("biases", biases, minimum=0, maximum=2)
+    directions = 2 if check_bool("bidirectional", bidirectional) else 1
     h, total = hidden_size, 0
     for layer in range(num_layers):
         i = input_size if layer == 0 else h * directions
@@ -61,6 +52,8 @@ def matched_hidden_size(build: Callable[[int], nn.Module], target: int,
     `build` maps a hidden size to a model; its parameter count must grow with h (it does
     for every layer and model in this book). Ties go to the smaller model.
     """
+    if not callable(build):
+        raise TypeError(f"build must be a function of the hidden size, got {type(build).__name__}")
     check_int("target", target)
     check_int("max_hidden", max_hidden)
     count = lambda h: num_parameters(build(h))  # noqa: E731
@@ -89,7 +82,7 @@ def matmul_flops_per_step(kind: str, input_size: int, hidden_size: int,
     The products W_ih x and W_hh h dominate a step's cost once H is moderately large; the
     element-wise gate arithmetic adds O(H) more, which this count leaves out.
     """
-    gates = _check_kind(kind)
+    gates = check_kind(kind).n_gates
     check_int("input_size", input_size)
     check_int("hidden_size", hidden_size)
     check_int("batch", batch)

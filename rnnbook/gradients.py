@@ -3,8 +3,7 @@
     norms = hidden_grad_norms(cell, x, lambda hs: hs[-1].sum())    # a cell, any loss
     norms = model_grad_norms(model, x, y, nn.MSELoss())            # a SequenceModel
     norms = jacobian_norms(cell, x[0], h0)                          # ||dh_t/dh_0||, t = 1..T
-    cell = layer_cell(model.rnn)                # a cell equal to a (trained) layer
-    gates = lstm_gates(lstm_layer, x)           # {"i", "f", "g", "o", "c"}: (B, T, H)
+    gates = gate_trace(lstm_layer, x)           # {"i", "f", "g", "o", "c", "h"}: (B, T, H)
 
 `cell` is any cell that maps (x_t, state) to a new state: rnnbook's or torch.nn's
 RNNCell, LSTMCell or GRUCell. `layer` is a recurrent layer, rnnbook's or torch.nn's RNN,
@@ -19,6 +18,9 @@ from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
+
+from rnnbook.cells import as_state
+from rnnbook.kinds import layer_cell
 
 
 def unroll(cell: nn.Module, x: Tensor, state=None) -> list:
@@ -182,66 +184,33 @@ def model_grad_norms(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable,
 # Looking inside a trained layer
 # ---------------------------------------------------------------------------
 
-_CELLS = {"RNN": "RNNCell", "LSTM": "LSTMCell", "GRU": "GRUCell"}
 
+def gate_trace(layer: nn.Module, x: Tensor, state=None) -> dict[str, Tensor]:
+    """Everything a one-layer, one-directional layer computes at every step of x.
 
-def layer_cell(layer: nn.Module, index: int = 0) -> nn.Module:
-    """A cell sharing nothing with `layer` but equal to its layer number `index`.
-
-    `layer` is a one-directional RNN, LSTM or GRU, torch.nn's (gives an nn.*Cell) or
-    rnnbook's (gives an rnnbook.cells.*Cell). The cell gets copies of the weights, in the
-    layer's dtype, so that `jacobian_norms` and `hidden_grad_norms` can study a layer
-    trained inside a model.
+    `layer` is an RNN, LSTM or GRU, torch.nn's or rnnbook's, or a ChoGRU; x is (B, T, I)
+    if `layer.batch_first`, else (T, B, I); `state` is h0 (B, H), or (h0, c0) for an LSTM,
+    zeros by default. The layer's weights run through the same equations
+    (`rnnbook.gates`) as its cell, and the result holds every value they compute, always
+    batch first, (B, T, H): "h" for the RNN; "i", "f", "g", "o", "c", "h" for the LSTM;
+    "r", "z", "n", "h" for the GRUs. "h" equals the layer's output (the tests check), so
+    the gates shown are the ones the layer used. Values only: no gradient flows back.
     """
-    from rnnbook import cells  # here, so that importing this module stays light
-
-    kind = type(layer).__name__
-    if kind not in _CELLS or not isinstance(layer, nn.Module):
-        raise TypeError(f"layer must be an RNN, LSTM or GRU, got {kind}")
-    if layer.bidirectional:
-        raise ValueError("layer must be one-directional")
-    if not (isinstance(index, int) and 0 <= index < layer.num_layers):
-        raise ValueError(f"index must be an int in [0, {layer.num_layers}), got {index!r}")
-    module = cells if isinstance(layer, (cells.RNN, cells.LSTM, cells.GRU)) else nn
-    weight = getattr(layer, f"weight_ih_l{index}")
-    kwargs = {"nonlinearity": layer.nonlinearity} if kind == "RNN" else {}
-    cell = getattr(module, _CELLS[kind])(weight.size(1), layer.hidden_size, bias=layer.bias,
-                                        device=weight.device, dtype=weight.dtype, **kwargs)
-    suffix = f"_l{index}"
-    cell.load_state_dict({name.removesuffix(suffix): p.detach().clone()
-                          for name, p in layer.named_parameters() if name.endswith(suffix)})
-    return cell
-
-
-@torch.no_grad()
-def lstm_gates(layer: nn.Module, x: Tensor) -> dict[str, Tensor]:
-    """What a one-layer, one-directional LSTM computes at every step, from a zero state.
-
-    `layer` is `torch.nn.LSTM` or `rnnbook.LSTM`; x is (B, T, I) if `layer.batch_first`,
-    else (T, B, I). Returns a dict of tensors, always batch first (B, T, H), in PyTorch's
-    gate order: the input gate "i", forget gate "f", candidate "g" and output gate "o",
-    and the cell state "c" after each step. (For GRUs, see `rnnbook.variants.gru_gates`.)
-    """
-    from rnnbook import cells
-
-    if not isinstance(layer, (nn.LSTM, cells.LSTM)):
-        raise TypeError(f"layer must be torch.nn.LSTM or rnnbook.LSTM, got {type(layer).__name__}")
-    if layer.num_layers != 1 or layer.bidirectional:
-        raise ValueError("layer must have one layer and one direction")
-    if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != layer.input_size:
+    cell = layer_cell(layer, impl="rnnbook")
+    if layer.num_layers != 1:
+        raise ValueError(f"gate_trace reads one-layer layers, got num_layers={layer.num_layers}")
+    if not isinstance(x, Tensor) or x.dim() != 3 or x.size(-1) != cell.input_size:
         raise ValueError(f"x must be a batch of sequences (3 dimensions) with "
-                         f"{layer.input_size} features")
-    x = x if layer.batch_first else x.transpose(0, 1)             # (B, T, I)
-    out, _ = layer(x if layer.batch_first else x.transpose(0, 1))
-    out = out if layer.batch_first else out.transpose(0, 1)       # (B, T, H)
-    h_prev = torch.cat([torch.zeros_like(out[:, :1]), out[:, :-1]], dim=1)
-    b_ih, b_hh = (layer.bias_ih_l0, layer.bias_hh_l0) if layer.bias else (None, None)
-    pre = (nn.functional.linear(x, layer.weight_ih_l0, b_ih)
-           + nn.functional.linear(h_prev, layer.weight_hh_l0, b_hh))
-    i, f, g, o = pre.chunk(4, dim=-1)
-    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
-    c, cs = torch.zeros_like(out[:, 0]), []
-    for t in range(x.size(1)):
-        c = f[:, t] * c + i[:, t] * g[:, t]
-        cs.append(c)
-    return {"i": i, "f": f, "g": g, "o": o, "c": torch.stack(cs, dim=1)}
+                         f"{cell.input_size} features, got "
+                         f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+    x = x if layer.batch_first else x.transpose(0, 1)          # (B, T, I)
+    with torch.no_grad():
+        shape = (x.size(0), cell.hidden_size)
+        state = as_state(state, cell.state_names, (shape,) * len(cell.state_keys), x)
+        x_proj = nn.functional.linear(x, cell.weight_ih, cell.bias_ih)   # all steps at once
+        steps = []
+        for t in range(x.size(1)):
+            out = cell.step(x_proj[:, t], state)
+            state = tuple(out[key] for key in cell.state_keys)
+            steps.append(out)
+    return {key: torch.stack([step[key] for step in steps], dim=1) for key in steps[0]}

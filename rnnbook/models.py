@@ -8,8 +8,8 @@
     text = lm.sample(vocab, "def ", 200, temperature=0.8)
 
 `kind` is "rnn" (tanh), "irnn" (ReLU with identity recurrent weights, Le et al. 2015),
-"lstm" or "gru". By default the layers are torch.nn's, which are faster; pass
-`impl="rnnbook"` for the book's own, which the tests prove equal.
+"lstm", "gru" or "cho_gru" (rnnbook.kinds). By default the layers are torch.nn's, which
+are faster; pass `impl="rnnbook"` for the book's own, which the tests prove equal.
 """
 
 from __future__ import annotations
@@ -17,33 +17,31 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from rnnbook import cells
-
-KINDS = ("rnn", "irnn", "lstm", "gru")
+from rnnbook.checks import check_bool, check_choice, check_float, check_int
+from rnnbook.kinds import check_kind
 
 
 def recurrent_layer(kind: str, input_size: int, hidden_size: int, num_layers: int = 1,
                     impl: str = "torch", forget_bias: float | None = None,
                     **kwargs) -> nn.Module:
-    """A batch-first recurrent layer of the given kind.
+    """A batch-first recurrent layer of the given kind (see `rnnbook.kinds.KINDS`).
 
+    impl: "torch" for torch.nn's layer, "rnnbook" for the book's own.
     forget_bias: for an LSTM, set the forget-gate biases so that their sum
     (bias_ih + bias_hh) equals this value at initialisation (Jozefowicz et al. 2015
     recommend 1).
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if impl not in ("torch", "rnnbook"):
-        raise ValueError(f"impl must be 'torch' or 'rnnbook', got {impl!r}")
-    if forget_bias is not None and kind != "lstm":
-        raise ValueError(f"forget_bias applies to an LSTM only, not to kind={kind!r}")
-    module = nn if impl == "torch" else cells
-    if kind in ("rnn", "irnn"):
-        layer = module.RNN(input_size, hidden_size, num_layers, batch_first=True,
-                           nonlinearity="relu" if kind == "irnn" else "tanh", **kwargs)
-    else:
-        layer = getattr(module, kind.upper())(input_size, hidden_size, num_layers,
-                                              batch_first=True, **kwargs)
+    spec = check_kind(kind)
+    check_choice("impl", impl, ("torch", "rnnbook"))
+    if forget_bias is not None:
+        if kind != "lstm":
+            raise ValueError(f"forget_bias applies to an LSTM only, not to kind={kind!r}")
+        forget_bias = check_float("forget_bias", forget_bias)
+    cls = spec.layer if impl == "rnnbook" else spec.torch_layer
+    if cls is None:
+        raise ValueError(f"torch.nn has no layer of kind {kind!r}: pass impl='rnnbook'")
+    layer = cls(input_size, hidden_size, num_layers, batch_first=True,
+                **spec.options, **kwargs)
     with torch.no_grad():
         for name, p in layer.named_parameters():
             if kind == "irnn" and name.startswith("weight_hh"):
@@ -66,13 +64,21 @@ class SequenceModel(nn.Module):
                  num_layers: int = 1, every_step: bool = False, squeeze: bool = False,
                  impl: str = "torch", **kwargs) -> None:
         super().__init__()
-        self.kind, self.every_step, self.squeeze = kind, every_step, squeeze
+        self.kind = kind
+        self.every_step = check_bool("every_step", every_step)
+        self.squeeze = check_bool("squeeze", squeeze)
+        output_size = check_int("output_size", output_size)
+        if self.squeeze and output_size != 1:
+            raise ValueError(f"squeeze=True needs output_size=1, got {output_size}")
         self.rnn = recurrent_layer(kind, input_size, hidden_size, num_layers, impl, **kwargs)
-        self.head = nn.Linear(hidden_size * (2 if self.rnn.bidirectional else 1), output_size)
+        features = (getattr(self.rnn, "proj_size", 0) or hidden_size) * \
+            (2 if self.rnn.bidirectional else 1)
+        self.head = nn.Linear(features, output_size)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.dim() != 3:
-            raise ValueError(f"x must be (batch, time, features), got {tuple(x.shape)}")
+        if not isinstance(x, Tensor) or x.dim() != 3:
+            raise ValueError(f"x must be a tensor (batch, time, features), got "
+                             f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
         out, _ = self.rnn(x)
         y = self.head(out if self.every_step else out[:, -1])
         return y.squeeze(-1) if self.squeeze else y
@@ -85,7 +91,10 @@ class CharLM(nn.Module):
                  num_layers: int = 1, embedding_size: int | None = None,
                  impl: str = "torch", **kwargs) -> None:
         super().__init__()
-        embedding_size = embedding_size or min(hidden_size, 64)
+        vocab_size = check_int("vocab_size", vocab_size)
+        hidden_size = check_int("hidden_size", hidden_size)
+        embedding_size = (min(hidden_size, 64) if embedding_size is None
+                          else check_int("embedding_size", embedding_size))
         self.kind = kind
         self.embed = nn.Embedding(vocab_size, embedding_size)
         self.rnn = recurrent_layer(kind, embedding_size, hidden_size, num_layers, impl,
@@ -94,9 +103,12 @@ class CharLM(nn.Module):
 
     def forward(self, ids: Tensor, state=None):
         """ids (B, T) of int64 -> logits (B, T, vocab_size), and the final state."""
-        if ids.dtype != torch.long or ids.dim() != 2:
-            raise ValueError(f"ids must be int64 of shape (batch, time), "
-                             f"got {ids.dtype} {tuple(ids.shape)}")
+        if not isinstance(ids, Tensor) or ids.dtype != torch.long or ids.dim() != 2:
+            got = (ids.dtype, tuple(ids.shape)) if isinstance(ids, Tensor) else ids
+            raise ValueError(f"ids must be an int64 tensor of shape (batch, time), got {got!r}")
+        if ids.numel() and not 0 <= int(ids.min()) <= int(ids.max()) < self.embed.num_embeddings:
+            raise ValueError(f"ids must lie in 0..{self.embed.num_embeddings - 1}, the "
+                             f"vocabulary of this model, got {int(ids.min())}..{int(ids.max())}")
         out, state = self.rnn(self.embed(ids), state)
         return self.head(out), state
 
@@ -104,50 +116,25 @@ class CharLM(nn.Module):
     def sample(self, vocab, prompt: str, length: int, temperature: float = 1.0,
                generator: torch.Generator | None = None) -> str:
         """Continue `prompt` by `length` characters, sampling from softmax(logits / T)."""
-        if temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {temperature!r}")
-        if not prompt:
-            raise ValueError("prompt must contain at least one character")
+        if len(vocab) != self.embed.num_embeddings:
+            raise ValueError(f"vocab has {len(vocab)} characters but this model was built "
+                             f"for {self.embed.num_embeddings}: pass the vocabulary it was "
+                             f"trained with")
+        temperature = check_float("temperature", temperature, above=0)
+        length = check_int("length", length, minimum=0)
+        if not isinstance(prompt, str) or not prompt:
+            raise ValueError(f"prompt must be a non-empty str, got {prompt!r}")
         was_training = self.training
         self.eval()
-        device = next(self.parameters()).device
-        ids = vocab.encode(prompt).to(device)[None]
-        logits, state = self(ids)
-        out = []
-        for _ in range(length):
-            probs = torch.softmax(logits[0, -1] / temperature, dim=-1)
-            nxt = torch.multinomial(probs.cpu(), 1, generator=generator).to(device)
-            out.append(int(nxt))
-            logits, state = self(nxt[None], state)
-        self.train(was_training)
+        try:
+            device = next(self.parameters()).device
+            logits, state = self(vocab.encode(prompt).to(device)[None])
+            out = []
+            for _ in range(length):
+                probs = torch.softmax(logits[0, -1] / temperature, dim=-1)
+                nxt = torch.multinomial(probs.cpu(), 1, generator=generator).to(device)
+                out.append(int(nxt))
+                logits, state = self(nxt[None], state)
+        finally:
+            self.train(was_training)
         return prompt + vocab.decode(out)
-
-
-def char_batches(ids: Tensor, batch_size: int, seq_len: int,
-                 generator: torch.Generator | None = None):
-    """A function returning random (input, target) windows of a long id sequence.
-
-    Targets are the inputs shifted by one character. Use it as `fit`'s `batches`.
-    """
-    if ids.dim() != 1 or len(ids) <= seq_len + 1:
-        raise ValueError(f"ids must be 1-D and longer than seq_len + 1 = {seq_len + 1}, "
-                         f"got shape {tuple(ids.shape)}")
-
-    def batch():
-        starts = torch.randint(0, len(ids) - seq_len - 1, (batch_size,), generator=generator)
-        idx = starts[:, None] + torch.arange(seq_len + 1)
-        chunk = ids[idx]
-        return chunk[:, :-1], chunk[:, 1:]
-
-    return batch
-
-
-def lm_loss(logits: Tensor, targets: Tensor) -> Tensor:
-    """Mean cross-entropy over every position: the loss for `fit` with a CharLM.
-
-    CharLM returns (logits, state); this takes the output of the model as a whole.
-    """
-    if isinstance(logits, tuple):
-        logits = logits[0]
-    return nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)),
-                                       targets.reshape(-1))

@@ -1,4 +1,5 @@
-"""The book's figures that more than one chapter draws.
+"""The book's reusable figures: cell diagrams, curves with their spread over seeds, and
+gate heatmaps and histograms, each drawn in a chapter and available to readers' own runs.
 
     cell_diagram("lstm")                           # the LSTM cell, drawn with matplotlib
     cell_diagram("gru")                            # the GRU cell (and "rnn" for Elman's)
@@ -23,7 +24,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Circle, Ellipse, FancyBboxPatch
 
-from rnnbook.checks import check_int
+from rnnbook.checks import check_int, to_numpy
 
 __all__ = ["cell_diagram", "gate_heatmaps", "gate_histograms", "grad_norm_curves",
            "loss_curves", "moving_average", "spread_curve"]
@@ -35,10 +36,8 @@ __all__ = ["cell_diagram", "gate_heatmaps", "gate_histograms", "grad_norm_curves
 
 def _as_runs(values, name: str) -> np.ndarray:
     """One run (1-D) or several runs of equal length (2-D) as a float array (runs, T)."""
-    if hasattr(values, "detach"):                  # a torch tensor
-        values = values.detach().cpu().numpy()
     try:
-        arr = np.asarray(values, dtype=float)
+        arr = to_numpy(values, name, finite=False)
     except ValueError as err:                      # ragged lists of runs
         raise ValueError(f"{name}: the runs must all have the same length") from err
     if arr.ndim == 1:
@@ -55,7 +54,7 @@ def moving_average(values, window: int) -> np.ndarray:
     A curve of T values becomes T - window + 1 values; window=1 returns the values as they
     are. Noisy training losses read better smoothed this way.
     """
-    arr = np.asarray(values, dtype=float)
+    arr = to_numpy(values, "values", finite=False)
     check_int("window", window)
     if window > arr.shape[-1]:
         raise ValueError(f"window={window} is longer than the {arr.shape[-1]} values")
@@ -72,7 +71,7 @@ def spread_curve(values, x=None, *, ax: Axes | None = None, label: str | None = 
     values: 1-D (one run) or 2-D (runs, T). x: the T positions (default 0..T-1).
     """
     runs = _as_runs(values, "values")
-    x = np.arange(runs.shape[1]) if x is None else np.asarray(x, dtype=float)
+    x = np.arange(runs.shape[1]) if x is None else to_numpy(x, "x")
     if x.shape != (runs.shape[1],):
         raise ValueError(f"x must have one position per value ({runs.shape[1]}), "
                          f"got shape {x.shape}")
@@ -141,9 +140,7 @@ def grad_norm_curves(norms: Mapping[str, object], *, ax: Axes | None = None,
 
 
 def _as_matrix(values, name: str) -> np.ndarray:
-    if hasattr(values, "detach"):
-        values = values.detach().cpu().numpy()
-    arr = np.asarray(values, dtype=float)
+    arr = to_numpy(values, f"gates[{name!r}]")
     if arr.ndim != 2:
         raise ValueError(f"gates[{name!r}] must be one sequence of shape (T, H), "
                          f"got shape {arr.shape}")
@@ -204,9 +201,7 @@ def gate_histograms(gates: Mapping[str, object], *, bins: int = 40,
     if len(axes) != len(gates):
         raise ValueError(f"need one axes per gate ({len(gates)}), got {len(axes)}")
     for ax, (name, values) in zip(axes, gates.items(), strict=True):
-        if hasattr(values, "detach"):
-            values = values.detach().cpu().numpy()
-        flat = np.asarray(values, dtype=float).ravel()
+        flat = to_numpy(values, f"gates[{name!r}]").ravel()
         if flat.size == 0:
             raise ValueError(f"gates[{name!r}] is empty")
         lo = 0.0 if flat.min() >= 0 else -1.0

@@ -17,7 +17,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
-from torch import nn
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from rnnbook.bptt import detach_state
+from rnnbook.checks import check_bool, check_float, check_int
 
 
 def choose_device(prefer: str | None = None) -> torch.device:
@@ -26,7 +30,11 @@ def choose_device(prefer: str | None = None) -> torch.device:
     Pass `prefer="cpu"` (or another device name) to choose yourself.
     """
     if prefer is not None:
-        device = torch.device(prefer)
+        try:
+            device = torch.device(prefer)
+        except (RuntimeError, TypeError):
+            raise ValueError(f"prefer must name a device such as 'cpu', 'cuda' or 'mps', "
+                             f"got {prefer!r}") from None
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError("prefer='cuda' but no CUDA device is available")
         if device.type == "mps" and not torch.backends.mps.is_available():
@@ -94,17 +102,48 @@ def _batches_forever(batches):
             raise ValueError("batches yielded nothing")
 
 
+ELEMENTWISE_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss,
+                      nn.BCEWithLogitsLoss)
+ELEMENTWISE_FUNCTIONS = (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss,
+                         F.binary_cross_entropy, F.binary_cross_entropy_with_logits)
+
+
+def check_loss_inputs(loss_fn: Callable, prediction, target) -> None:
+    """Refuse the classic silent bug: an element-wise loss given a prediction of shape
+    (B,) and a target of shape (B, 1) (or the reverse) broadcasts them to (B, B) and
+    trains on the wrong pairs. Other losses, such as cross-entropy, have their own rules."""
+    elementwise = isinstance(loss_fn, ELEMENTWISE_LOSSES) or loss_fn in ELEMENTWISE_FUNCTIONS
+    if elementwise and isinstance(prediction, Tensor) and isinstance(target, Tensor) \
+            and prediction.shape != target.shape:
+        raise ValueError(f"the model's prediction has shape {tuple(prediction.shape)} but the "
+                         f"target has shape {tuple(target.shape)}: {type(loss_fn).__name__} "
+                         f"would broadcast them and compare the wrong pairs. Make the shapes "
+                         f"equal (SequenceModel(..., squeeze=True) predicts (B,) for a target "
+                         f"(B,))")
+
+
+def _scalar_loss(loss, step: int) -> Tensor:
+    if not isinstance(loss, Tensor) or loss.dim() != 0:
+        shape = tuple(loss.shape) if isinstance(loss, Tensor) else type(loss).__name__
+        raise ValueError(f"loss_fn must return a scalar tensor, got {shape} at step {step}")
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"the loss became {loss.item()} at step {step}; nothing was "
+                                 f"applied. Lower the learning rate or clip the gradient")
+    return loss
+
+
 def fit(model: nn.Module, batches, loss_fn: Callable, *, steps: int,
         optimizer: torch.optim.Optimizer | None = None, lr: float = 1e-3,
         clip_norm: float | None = None, clip_value: float | None = None,
         evaluate: Callable[[nn.Module], dict] | None = None, eval_every: int = 100,
-        patience: int | None = None, monitor: str = "loss", device=None,
-        desc: str = "training") -> History:
+        patience: int | None = None, monitor: str = "loss", stateful: bool = False,
+        device=None, desc: str = "training") -> History:
     """Train `model` for `steps` optimiser steps and return its History.
 
     batches:  an iterable of (x, y) pairs, re-iterated when it runs out (a DataLoader or a
               list), or a function called with no arguments that returns a fresh (x, y).
-    loss_fn:  called as loss_fn(model(x), y); returns a scalar tensor.
+    loss_fn:  called as loss_fn(model(x), y); returns a scalar tensor. An element-wise loss
+              (MSE, L1, BCE...) must get a prediction and a target of the same shape.
     optimizer: defaults to Adam with learning rate `lr`.
     clip_norm / clip_value: rescale the whole gradient to at most this norm, or clamp
               each component to [-clip_value, clip_value]. At most one of them.
@@ -112,29 +151,56 @@ def fit(model: nn.Module, batches, loss_fn: Callable, *, steps: int,
               every `eval_every` steps and after the last step.
     patience: stop after this many evaluations without improving `monitor` (lower is
               better), and restore the weights of the best evaluation.
+    stateful: truncated backpropagation through time across batches. The model is called
+              as model(x, state) and returns (output, state); the state it returns is
+              detached (`rnnbook.bptt.detach_state`) and passed to the next batch, so
+              consecutive batches must continue each other (`rnnbook.text.stream_batches`).
+
+    A non-finite loss or gradient stops training with FloatingPointError before the step
+    is applied. On any exit the best weights (with `patience`) are restored, and the model
+    is left in the mode (train or eval) it came in.
     """
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("the model has no trainable parameters")
+    if batches is None or not (callable(batches) or hasattr(batches, "__iter__")):
+        raise TypeError(f"batches must be an iterable of (x, y) pairs or a function "
+                        f"returning one, got {type(batches).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    steps = check_int("steps", steps)
+    eval_every = check_int("eval_every", eval_every)
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer such as "
+                        f"torch.optim.Adam(model.parameters()), got {optimizer!r}")
+    lr = check_float("lr", lr, above=0)
     if clip_norm is not None and clip_value is not None:
         raise ValueError("pass clip_norm or clip_value, not both")
-    for name, value in (("clip_norm", clip_norm), ("clip_value", clip_value)):
-        if value is not None and not value > 0:
-            raise ValueError(f"{name} must be positive, got {value!r}")
-    if patience is not None and evaluate is None:
-        raise ValueError("early stopping (patience) needs an evaluate function")
-    device = torch.device(device) if device is not None else next(model.parameters()).device
+    clip_norm = None if clip_norm is None else check_float("clip_norm", clip_norm, above=0)
+    clip_value = None if clip_value is None else check_float("clip_value", clip_value, above=0)
+    if patience is not None:
+        patience = check_int("patience", patience)
+        if evaluate is None:
+            raise ValueError("early stopping (patience) needs an evaluate function")
+    stateful = check_bool("stateful", stateful)
+    device = torch.device(device) if device is not None else params[0].device
     model.to(device)
-    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = optimizer or torch.optim.Adam(params, lr=lr)
     history = History()
     best, best_state, bad_evals = math.inf, None, 0
     data = _batches_forever(batches)
+    state = None
 
     def run_evaluation(step: int) -> bool:
         nonlocal best, best_state, bad_evals
         model.eval()
-        with torch.no_grad():
-            metrics = {k: float(v) for k, v in evaluate(model).items()}
-        model.train()
+        try:
+            with torch.no_grad():
+                metrics = {k: float(v) for k, v in evaluate(model).items()}
+        finally:
+            model.train()
         history.evals.append({"step": step, **metrics})
         if patience is None:
             return False
@@ -146,29 +212,43 @@ def fit(model: nn.Module, batches, loss_fn: Callable, *, steps: int,
             bad_evals += 1
         return bad_evals >= patience
 
+    was_training = model.training
     model.train()
-    bar = progress(range(1, steps + 1), desc=desc)
-    for step in bar:
-        x, y = next(data)
-        x, y = x.to(device), y.to(device)
-        loss = loss_fn(model(x), y)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        params = [p for p in model.parameters() if p.grad is not None]
-        norm = torch.nn.utils.clip_grad_norm_(params, clip_norm if clip_norm else math.inf)
-        if clip_value is not None:
-            torch.nn.utils.clip_grad_value_(params, clip_value)
-        optimizer.step()
-        history.loss.append(loss.item())
-        history.grad_norm.append(float(norm))
-        if step % 20 == 0:
-            bar.set_postfix(loss=f"{loss.item():.4f}")
-        if evaluate is not None and (step % eval_every == 0 or step == steps):
-            if run_evaluation(step):
-                history.stopped_early = True
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    try:
+        bar = progress(range(1, steps + 1), desc=desc)
+        for step in bar:
+            x, y = next(data)
+            x, y = x.to(device), y.to(device)
+            if stateful:
+                out, state = model(x, state)
+                state = detach_state(state)
+            else:
+                out = model(x)
+            check_loss_inputs(loss_fn, out, y)
+            loss = _scalar_loss(loss_fn(out, y), step)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grads = [p for p in params if p.grad is not None]
+            norm = torch.nn.utils.clip_grad_norm_(grads, clip_norm or math.inf)
+            if not torch.isfinite(norm):
+                bad = [n for n, p in model.named_parameters()
+                       if p.grad is not None and not torch.isfinite(p.grad).all()]
+                raise FloatingPointError(f"the gradient of {bad[:5]} is not finite at step "
+                                         f"{step} (the loss was {loss.item():.4g}); nothing "
+                                         f"was applied")
+            if clip_value is not None:
+                torch.nn.utils.clip_grad_value_(grads, clip_value)
+            optimizer.step()
+            history.loss.append(loss.item())
+            history.grad_norm.append(float(norm))
+            if step % 20 == 0:
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+            if evaluate is not None and (step % eval_every == 0 or step == steps):
+                if run_evaluation(step):
+                    history.stopped_early = True
+                    break
+    finally:
+        if best_state is not None:
+            model.load_state_dict(best_state)
+        model.train(was_training)
     return history
