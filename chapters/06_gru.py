@@ -707,7 +707,7 @@ plt.show()
 # gate code above, with exactly two sigmoids, reproduced `nn.GRU` exactly, so there is no
 # third gate hidden anywhere.
 #
-# The trained GRU gives direct evidence. `rnnbook.variants.gru_gates` runs a GRU layer over
+# The trained GRU gives direct evidence. `rnnbook.gradients.gate_trace` runs a GRU layer over
 # a batch and returns $r$, $z$, $n$ and $h$ at every step and unit (it checks itself: its
 # $h$ is the layer's output).
 
@@ -719,7 +719,7 @@ with torch.no_grad():
 assert (gates["h"] - output).abs().max() < 1e-5
 
 for name in ("r", "z", "n"):
-    v = getattr(gates, name).flatten()
+    v = gates[name].flatten()
     print(f"{name}: min {v.min():+.4f}  max {v.max():+.4f}  "
           f"negative {(v < 0).float().mean():5.1%}  mean {v.mean():+.4f}")
 assert gates["r"].min() > 0 and gates["z"].min() > 0 and gates["r"].max() < 1 and gates["z"].max() < 1
@@ -748,7 +748,7 @@ def in_middle(v):
 
 
 for name in ("r", "z"):
-    v = getattr(gates, name)
+    v = gates[name]
     print(f"{name}: within 0.01 of 0 or 1: {near_ends(v):5.1%}, "
           f"between 0.1 and 0.9: {in_middle(v):5.1%}")
 assert near_ends(gates["r"]) < 0.01 and near_ends(gates["z"]) < 0.01
@@ -980,7 +980,7 @@ for reset_bias, update_bias in [(0.0, 20.0), (-20.0, -20.0), (20.0, -20.0)]:
 #
 # <details><summary>Solution</summary>
 #
-# `gru_gates` also reads a `ChoGRU`. The cell below computes the same statistics with the
+# `gate_trace` also reads a `ChoGRU`. The cell below computes the same statistics with the
 # helpers `near_ends` and `write_by_phase` defined above. All three conclusions hold for
 # the Cho-form model too: its candidate is negative 69% of the time, at most 1.4% of its
 # gate values lie within 0.01 of 0 or 1, and the typical unit overwrites 0.44 and 0.35 of
