@@ -15,6 +15,8 @@ import numpy as np
 
 from rnnbook.checks import check_bool, check_float, check_int, to_numpy
 
+__all__ = ["StandardScaler", "load_co2", "load_sunspots", "make_windows", "split_series"]
+
 
 def _as_series(series, name: str = "series") -> np.ndarray:
     """A series as float32 (time,) or (time, features), with no NaN or infinity."""
@@ -73,7 +75,8 @@ class StandardScaler:
 
     Fit it on the training split only: statistics taken from the test split leak
     information about the future into the model. A scaler fitted on a 1-D series scales
-    1-D series; one fitted on (time, F) scales (time, F) with the same F.
+    arrays of any shape (the series, its windows); one fitted on (time, F) scales arrays
+    whose last dimension has the same F features.
     """
 
     def __init__(self) -> None:
@@ -88,13 +91,17 @@ class StandardScaler:
         return self
 
     def _check(self, series, name: str) -> np.ndarray:
+        """A scaler fitted on one series (scalar statistics) scales any array of that
+        quantity: the series, its lag windows, its targets. One fitted on F features scales
+        arrays whose last dimension holds those F features, and nothing else."""
         if self.mean is None:
             raise RuntimeError("this StandardScaler is not fitted yet: call fit(train) first")
-        arr = _as_series(series, name)
-        if arr.shape[1:] != self.mean.shape:
-            fitted = "1-D series" if self.mean.ndim == 0 else f"(time, {self.mean.shape[0]})"
-            raise ValueError(f"{name} must have the shape the scaler was fitted on, "
-                             f"{fitted}, got shape {arr.shape}")
+        arr = to_numpy(series, name, dtype=np.float32)
+        if arr.size == 0:
+            raise ValueError(f"{name} is empty")
+        if self.mean.ndim and (arr.ndim < 2 or arr.shape[-1] != self.mean.shape[0]):
+            raise ValueError(f"{name} must have the {self.mean.shape[0]} features the scaler "
+                             f"was fitted on in its last dimension, got shape {arr.shape}")
         return arr
 
     def transform(self, series) -> np.ndarray:
