@@ -12,11 +12,10 @@ import jupytext
 import nbformat
 import pytest
 
-from rnnbook import REPO_URL
+from rnnbook import REPO_URL, launch_links
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 NOTEBOOKS = sorted(CHAPTERS.glob("[0-9][0-9]_*.ipynb"))
-OWNER_REPO = REPO_URL.removeprefix("https://github.com/")
 AUTHOR_PATHS = re.compile(r"(/home/\w|/Users/\w|/root/|/tmp/|/work/|[A-Z]:\\\\Users)")
 MAX_NOTEBOOK_BYTES = 3_000_000
 MAX_TEXT_OUTPUT_CHARS = 12_000
@@ -57,9 +56,8 @@ def test_opening(notebook):
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# "), "needs a title"
     assert re.search(r"what you will learn", first.source, re.I), "needs 'What you will learn'"
-    colab = f"https://colab.research.google.com/github/{OWNER_REPO}/blob/main/chapters/{path.name}"
+    colab, binder = launch_links(path.name)
     assert colab in first.source, f"the Open-in-Colab link must point to {colab}"
-    binder = f"https://mybinder.org/v2/gh/{OWNER_REPO}/main?labpath=chapters%2F{path.name}"
     assert binder in first.source, f"the Binder link must point to {binder}"
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code, "a chapter without code"

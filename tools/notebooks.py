@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 sys.path.insert(0, str(ROOT))
 
-from rnnbook import REPO_URL  # noqa: E402
+from rnnbook import REPO_URL, launch_links  # noqa: E402
 from tools.harness import apply_environment, budget, target  # noqa: E402
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -116,18 +116,11 @@ if "google.colab" in sys.modules:
                     "rnnbook[data] @ git+{repo}"], check=True)'''
 
 
-def links(name: str) -> tuple[str, str]:
-    owner_repo = REPO_URL.removeprefix("https://github.com/")
-    colab = f"https://colab.research.google.com/github/{owner_repo}/blob/main/chapters/{name}"
-    binder = f"https://mybinder.org/v2/gh/{owner_repo}/main?labpath=chapters%2F{name}"
-    return colab, binder
-
-
 def new(stem: str, title: str) -> None:
     twin = CHAPTERS / f"{stem}.py"
     if twin.exists():
         raise SystemExit(f"{twin} exists already")
-    colab, binder = links(f"{stem}.ipynb")
+    colab, binder = launch_links(f"{stem}.ipynb")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell(HEADER.format(title=title, colab=colab,
                                                              binder=binder)),
