@@ -12,7 +12,8 @@ gates) and the Jacobian helpers (which differentiate the state) all run these sa
 Gates come in PyTorch's order and layout: weight_ih and weight_hh stack one block of H rows
 per gate, i, f, g, o for the LSTM and r, z, n for the GRU.
 
-These functions assume valid shapes: the cells and layers check their inputs first.
+Each function checks its arguments first (a few microseconds, against a step's hundred),
+so a reader calling one directly with a wrong shape gets a clear error, not a broadcast.
 """
 
 from __future__ import annotations
@@ -21,15 +22,64 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnbook.checks import check_choice
+from rnnbook.checks import InputError, check_choice
+
+__all__ = ["ACTIVATIONS", "cho_gru_step", "gru_step", "lstm_step", "rnn_step"]
 
 ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
+
+
+def check_step(fn: str, x_proj, state, w_hh, b_hh, n_gates: int, names: tuple[str, ...],
+               w_hr=None) -> None:
+    """What one step needs: x_proj (B, n_gates * H); the state's parts (B, H), or (B, P)
+    for the LSTM's h with projections; w_hh (n_gates * H, H or P); b_hh (n_gates * H,) or
+    None; w_hr (P, H) or None; all of x_proj's dtype. TypeError for what is not a tensor,
+    InputError (a ValueError) for a wrong shape or dtype."""
+    if not isinstance(state, (tuple, list)) or len(state) != len(names):
+        raise TypeError(f"{fn}: state must be a tuple {_tuple(names)}, got "
+                        f"{_describe(state)}")
+    if not (isinstance(x_proj, Tensor) and isinstance(w_hh, Tensor)) or x_proj.dim() != 2 \
+            or w_hh.dim() != 2 or w_hh.size(0) % n_gates or x_proj.size(1) != w_hh.size(0):
+        raise InputError(f"{fn}: x_proj must be a tensor (batch, {n_gates} * hidden_size) "
+                         f"and w_hh a tensor ({n_gates} * hidden_size, state size), got "
+                         f"x_proj {_describe(x_proj)} and w_hh {_describe(w_hh)}")
+    batch, rows = x_proj.shape[0], w_hh.shape[0]
+    hidden = rows // n_gates
+    h_size = w_hh.shape[1] if w_hr is not None else hidden
+    checks = [("w_hh", w_hh, (rows, h_size))]
+    checks += [(name, t, (batch, h_size if name == "h" else hidden))
+               for name, t in zip(names, state, strict=True)]
+    if b_hh is not None:
+        checks.append(("b_hh", b_hh, (rows,)))
+    if w_hr is not None:
+        checks.append(("w_hr", w_hr, (h_size, hidden)))
+    dtype = x_proj.dtype
+    for name, t, shape in checks:
+        if not isinstance(t, Tensor) or t.shape != shape:
+            raise InputError(f"{fn}: {name} must be a tensor of shape {shape}, "
+                             f"got {_describe(t)}")
+        if t.dtype != dtype:
+            raise InputError(f"{fn}: {name} has dtype {t.dtype} but x_proj has {dtype}: "
+                             f"convert one of them")
+
+
+def _tuple(names: tuple[str, ...]) -> str:
+    return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
+
+
+def _describe(value) -> str:
+    if isinstance(value, Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return f"a {type(value).__name__}"
 
 
 def rnn_step(x_proj: Tensor, state: tuple[Tensor], w_hh: Tensor, b_hh: Tensor | None,
              nonlinearity: str = "tanh") -> dict[str, Tensor]:
     """Elman's RNN: h' = act(W_ih x + b_ih + W_hh h + b_hh), act tanh or relu."""
     check_choice("nonlinearity", nonlinearity, ACTIVATIONS)
+    check_step("rnn_step", x_proj, state, w_hh, b_hh, 1, ("h",))
     (h,) = state
     return {"h": ACTIVATIONS[nonlinearity](x_proj + F.linear(h, w_hh, b_hh))}
 
@@ -43,6 +93,7 @@ def lstm_step(x_proj: Tensor, state: tuple[Tensor, Tensor], w_hh: Tensor, b_hh: 
     `w_hr`, of shape (P, H), projects h' to P < H numbers (LSTM with projections, Sak et
     al. 2014, torch's proj_size); the state h then has P entries.
     """
+    check_step("lstm_step", x_proj, state, w_hh, b_hh, 4, ("h", "c"), w_hr)
     h, c = state
     i, f, g, o = (x_proj + F.linear(h, w_hh, b_hh)).chunk(4, dim=-1)
     i = torch.sigmoid(i)          # input gate: how much of the candidate to write
@@ -63,6 +114,7 @@ def gru_step(x_proj: Tensor, state: tuple[Tensor], w_hh: Tensor,
 
         n = tanh(W_in x + b_in + r * (W_hn h + b_hn))      h' = (1 - z) * n + z * h
     """
+    check_step("gru_step", x_proj, state, w_hh, b_hh, 3, ("h",))
     (h,) = state
     x_r, x_z, x_n = x_proj.chunk(3, dim=-1)
     h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, dim=-1)
@@ -81,6 +133,7 @@ def cho_gru_step(x_proj: Tensor, state: tuple[Tensor], w_hh: Tensor,
     b_hn is not gated here, so only the sum b_in + b_hn matters. With PyTorch's weights the
     two forms are different functions (chapter 06).
     """
+    check_step("cho_gru_step", x_proj, state, w_hh, b_hh, 3, ("h",))
     (h,) = state
     hidden = h.size(-1)
     x_r, x_z, x_n = x_proj.chunk(3, dim=-1)
