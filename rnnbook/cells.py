@@ -8,7 +8,12 @@ Each class mirrors its `torch.nn` namesake: the same constructor arguments, the 
 forward inputs and return values, the same parameter names and shapes, so a state_dict
 loads in either direction. The equations live in `rnnbook.gates`; a cell holds the weights,
 checks its input, and calls them. The helpers that create, initialise and check weights
-and states here are shared with the layers of `rnnbook.layers`.
+and states here (`register_weights`, `reset_uniform`, `check_sizes`, `check_input`,
+`as_state`) are shared with the layers of `rnnbook.layers`; they are internal, not part of
+the public API listed in `__all__`.
+
+A hidden_size of 0 is refused, as by the layers of both libraries (torch.nn's cells accept
+it and return empty states): a recurrent cell without units is almost always a bug.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from torch import Tensor, nn
 
 from rnnbook import gates
 from rnnbook.checks import InputError, check_bool, check_choice, check_int
+
+__all__ = ["CellBase", "GRUCell", "LSTMCell", "RNNCell"]
 
 # ---------------------------------------------------------------------------
 # Weights, shared with the layers
@@ -59,39 +66,51 @@ def check_sizes(input_size, hidden_size) -> tuple[int, int]:
 # ---------------------------------------------------------------------------
 
 
-def check_input(input, module: nn.Module, dims: tuple[int, int], weight: Tensor) -> None:
-    """The checks torch.nn makes, with the same exception types (InputError is both)."""
+def check_input(input, module: nn.Module, dims: tuple[int, ...], weight: Tensor) -> None:
+    """The checks torch.nn makes, with the same exception types (InputError is both).
+
+    dims: the numbers of dimensions allowed, unbatched first: (1, 2) for a cell, (2, 3)
+    for a layer, (2,) for the data of a PackedSequence.
+    """
     name = type(module).__name__
     if not isinstance(input, Tensor):
         raise TypeError(f"{name} input must be a torch.Tensor, got {type(input).__name__}")
     if input.dim() not in dims:
-        raise InputError(f"{name} input must have {dims[0]} dimensions (unbatched) or "
-                         f"{dims[1]} (batched), got shape {tuple(input.shape)}")
+        allowed = (f"{dims[0]}-D (unbatched) or {dims[1]}-D (batched)" if len(dims) == 2
+                   else f"{dims[0]}-D")
+        raise InputError(f"{name} input must be {allowed}, got shape {tuple(input.shape)}")
     if input.size(-1) != module.input_size:
         raise InputError(f"{name} input must have input_size={module.input_size} features "
                          f"in its last dimension, got shape {tuple(input.shape)}")
+    if input.dtype != weight.dtype and not input.is_floating_point():
+        raise InputError(f"{name} input dtype ({input.dtype}) does not match weight dtype "
+                         f"({weight.dtype}): it must be floating point. Convert input: "
+                         f"input.to({weight.dtype})")
     if input.dtype != weight.dtype:
-        raise InputError(f"{name} input dtype ({input.dtype}) does not match the weights' "
-                         f"dtype ({weight.dtype}): convert the input with "
-                         f"input.to({weight.dtype}), or the model with model.to({input.dtype})")
+        raise InputError(f"{name} input dtype ({input.dtype}) does not match weight dtype "
+                         f"({weight.dtype}). Convert input: input.to({weight.dtype}), or "
+                         f"convert model: model.to({input.dtype})")
 
 
 def as_state(hx, names: tuple[str, ...], shapes: tuple[tuple[int, ...], ...],
-             like: Tensor) -> tuple[Tensor, ...]:
+             like: Tensor, arg: str = "hx") -> tuple[Tensor, ...]:
     """`hx` (a tensor h, or a pair (h, c)) checked against the expected shapes, as a tuple.
 
-    None gives zeros. `names` name the parts in messages ("h0", "c0").
+    None gives zeros. `names` name the parts in messages ("h0", "c0"); `arg` names the
+    argument that holds them.
     """
     if hx is None:
         return tuple(like.new_zeros(shape) for shape in shapes)
+    label = arg if arg == "state" else f"{arg} (the state)"
     if len(names) == 1:
         if isinstance(hx, (tuple, list)):
-            raise TypeError(f"the state must be a single tensor {names[0]}, "
+            raise TypeError(f"{label} must be a single tensor {names[0]}, "
                             f"got a {type(hx).__name__}")
         hx = (hx,)
     elif not (isinstance(hx, (tuple, list)) and len(hx) == len(names)):
-        raise TypeError(f"the state must be a tuple ({', '.join(names)}), "
-                        f"got {type(hx).__name__}")
+        got = f"a {type(hx).__name__}" + (f" of {len(hx)}" if isinstance(hx, (tuple, list))
+                                          else "")
+        raise TypeError(f"{label} must be a tuple ({', '.join(names)}), got {got}")
     for t, name, shape in zip(hx, names, shapes, strict=True):
         if not isinstance(t, Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")

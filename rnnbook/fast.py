@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 from torch.nn.utils.rnn import PackedSequence
 
 from rnnbook.layers import LSTM
+
+__all__ = ["FastLSTM", "LSTMSequence"]
 
 
 class LSTMSequence(torch.autograd.Function):
@@ -23,11 +24,12 @@ class LSTMSequence(torch.autograd.Function):
 
     Why: leaving the backward pass to autograd costs a dozen small graph nodes and a
     weight-gradient matmul per step; here the forward pass computes the gates in place,
-    and the backward pass (chapter 05 derives it) computes dL/dW_hh for all steps in one
-    matmul at the end. The equations are those of `rnnbook.gates.lstm_step`, written out
-    in place; the tests check FastLSTM against `nn.LSTM` and against `rnnbook.LSTM`.
-    The backward pass is not itself differentiable: asking for a second derivative raises
-    an error (`once_differentiable`) instead of giving a wrong one.
+    and the backward pass computes dL/dW_hh for all steps in one matmul at the end. The
+    equations are those of `rnnbook.gates.lstm_step`, written out in place; the tests
+    check FastLSTM against `nn.LSTM` and against `rnnbook.LSTM`.
+    The backward pass is not itself differentiable: asking for a second derivative (with
+    create_graph=True, gradgradcheck, a Hessian) raises an error that says so and points to
+    rnnbook.LSTM, instead of giving a wrong result.
 
     forward(x_proj, h0, c0, w_hh) -> (outputs, h_T, c_T), where x_proj (T, B, 4H) holds
     W_ih x_t + b_ih + b_hh for every step.
@@ -54,39 +56,69 @@ class LSTMSequence(torch.autograd.Function):
             torch.mul(f[t], c[t], out=c[t + 1]).addcmul_(i[t], g[t])   # c = f c + i g
             torch.tanh(c[t + 1], out=tanh_c[t])
             torch.mul(o[t], tanh_c[t], out=h[t + 1])                   # h = o tanh(c)
-        ctx.save_for_backward(acts, hs, cs, tanh_cs, w_hh)
+        ctx.save_for_backward(acts, hs, cs, tanh_cs, w_hh, x_proj, h0, c0)
         return hs[1:].clone(), hs[steps].clone(), cs[steps].clone()
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, d_out, d_h_last, d_c_last):
-        acts, hs, cs, tanh_cs, w_hh = ctx.saved_tensors
-        H = w_hh.size(1)
-        # Derivatives of the activations for all steps at once: s(1 - s) for the sigmoid
-        # gates, 1 - g^2 for the candidate, 1 - tanh(c)^2 for the cell's output tanh.
-        slope = acts * (1 - acts)
-        slope[..., 2 * H:3 * H] = 1 - acts[..., 2 * H:3 * H] ** 2
-        tanh_slope = (1 - tanh_cs ** 2).unbind(0)
-        d_gates = torch.empty_like(acts)
-        _, i, f, g, o = _step_views(acts, H)
-        d_a, d_i, d_f, d_g, d_o = _step_views(d_gates, H)
-        slope, tanh_c, c = slope.unbind(0), tanh_cs.unbind(0), cs.unbind(0)
-        d_out = d_out.unbind(0)
-        dh, dc = d_h_last.clone(), d_c_last.clone()
-        for t in reversed(range(acts.size(0))):
-            dh += d_out[t]                                # from the output and from t+1
-            torch.mul(dh, tanh_c[t], out=d_o[t])          # dL/do
-            dc.addcmul_(dh * o[t], tanh_slope[t])         # dL/dc_t, also through h_t
-            torch.mul(dc, g[t], out=d_i[t])               # dL/di
-            torch.mul(dc, c[t], out=d_f[t])               # dL/df   (c[t] is c_{t-1})
-            torch.mul(dc, i[t], out=d_g[t])               # dL/dg
-            d_a[t].mul_(slope[t])                         # through the activations
-            dc.mul_(f[t])                                 # dL/dc_{t-1} = f * dL/dc_t
-            dh = torch.mm(d_a[t], w_hh)                   # dL/dh_{t-1}
-        d_w = None
-        if ctx.needs_input_grad[3]:                       # all steps in one matmul
-            d_w = d_gates.flatten(0, 1).t() @ hs[:-1].flatten(0, 1)
-        return d_gates, dh, dc, d_w
+        with torch.no_grad():
+            grads = _backward(ctx, d_out, d_h_last, d_c_last)
+        if torch.is_grad_enabled():          # create_graph=True: a second derivative may follow
+            # Tie each gradient to the inputs and incoming gradients through a node that
+            # raises when differentiated. Without it the gradients would look constant to
+            # autograd, and a second derivative would silently come out wrong.
+            ties = [t for t in (*ctx.saved_tensors[4:], d_out, d_h_last, d_c_last)
+                    if t.requires_grad]
+            grads = tuple(None if g is None else _FirstDerivativeOnly.apply(g, *ties)
+                          for g in grads)
+        return grads
+
+
+class _FirstDerivativeOnly(torch.autograd.Function):
+    """Passes a gradient through; refuses, clearly, to be differentiated."""
+
+    @staticmethod
+    def forward(ctx, grad, *ties):
+        return grad.clone()
+
+    @staticmethod
+    def backward(ctx, _):
+        raise RuntimeError("FastLSTM's hand-written backward pass (rnnbook.fast.LSTMSequence) "
+                           "is not differentiable, so it gives no second derivatives "
+                           "(create_graph=True, gradgradcheck, Hessians): use rnnbook.LSTM, "
+                           "whose backward pass autograd derives")
+
+
+def _backward(ctx, d_out, d_h_last, d_c_last):
+    """Backpropagation through time for LSTMSequence, written out. Its central line,
+    dL/dc_{t-1} = f_t * dL/dc_t, is the "highway" of chapter 05; chapter 15 is about the rest."""
+    acts, hs, cs, tanh_cs, w_hh = ctx.saved_tensors[:5]
+    H = w_hh.size(1)
+    # Derivatives of the activations for all steps at once: s(1 - s) for the sigmoid
+    # gates, 1 - g^2 for the candidate, 1 - tanh(c)^2 for the cell's output tanh.
+    slope = acts * (1 - acts)
+    slope[..., 2 * H:3 * H] = 1 - acts[..., 2 * H:3 * H] ** 2
+    tanh_slope = (1 - tanh_cs ** 2).unbind(0)
+    d_gates = torch.empty_like(acts)
+    _, i, f, g, o = _step_views(acts, H)
+    d_a, d_i, d_f, d_g, d_o = _step_views(d_gates, H)
+    slope, tanh_c, c = slope.unbind(0), tanh_cs.unbind(0), cs.unbind(0)
+    d_out = d_out.unbind(0)
+    dh, dc = d_h_last.clone(), d_c_last.clone()
+    for t in reversed(range(acts.size(0))):
+        dh += d_out[t]                                # from the output and from t+1
+        torch.mul(dh, tanh_c[t], out=d_o[t])          # dL/do
+        dc.addcmul_(dh * o[t], tanh_slope[t])         # dL/dc_t, also through h_t
+        torch.mul(dc, g[t], out=d_i[t])               # dL/di
+        torch.mul(dc, c[t], out=d_f[t])               # dL/df   (c[t] is c_{t-1})
+        torch.mul(dc, i[t], out=d_g[t])               # dL/dg
+        d_a[t].mul_(slope[t])                         # through the activations
+        dc.mul_(f[t])                                 # dL/dc_{t-1} = f * dL/dc_t
+        dh = torch.mm(d_a[t], w_hh)                   # dL/dh_{t-1}
+    d_w = None
+    if ctx.needs_input_grad[3]:                       # all steps in one matmul
+        d_w = d_gates.flatten(0, 1).t() @ hs[:-1].flatten(0, 1)
+    return d_gates, dh, dc, d_w
 
 
 def _step_views(gates: Tensor, H: int):

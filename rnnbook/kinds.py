@@ -22,6 +22,8 @@ from rnnbook.checks import check_int
 from rnnbook.layers import GRU, LSTM, RNN, RecurrentBase
 from rnnbook.variants import ChoGRU, ChoGRUCell
 
+__all__ = ["KINDS", "Kind", "check_kind", "kind_of", "layer_cell"]
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -69,8 +71,8 @@ def kind_of(module: nn.Module) -> Kind:
         for kind in KINDS.values():
             if cls in (kind.cell, kind.layer, kind.torch_cell, kind.torch_layer):
                 return KINDS["rnn"] if kind.name == "irnn" else kind
-    raise TypeError(f"expected a recurrent cell or layer (RNN, LSTM, GRU, rnnbook's or "
-                    f"torch.nn's, or ChoGRU), got {type(module).__name__}")
+    raise TypeError(f"module must be a recurrent cell or layer (RNN, LSTM or GRU, rnnbook's "
+                    f"or torch.nn's, or a ChoGRU), got {type(module).__name__}")
 
 
 def layer_cell(layer: nn.Module, index: int = 0, impl: str | None = None) -> nn.Module:
@@ -80,9 +82,11 @@ def layer_cell(layer: nn.Module, index: int = 0, impl: str | None = None) -> nn.
     Jacobian helpers of `rnnbook.gradients` can study a layer trained inside a model.
     impl: "rnnbook" or "torch" for the cell's family; by default the layer's own.
     """
-    kind = kind_of(layer)
     if not isinstance(layer, (RecurrentBase, nn.RNNBase)):
-        raise TypeError(f"layer must be a recurrent layer, not a cell: got {type(layer).__name__}")
+        what = "not a cell: got" if isinstance(layer, (CellBase, nn.RNNCellBase)) else "got"
+        raise TypeError(f"layer must be a recurrent layer (RNN, LSTM or GRU, rnnbook's or "
+                        f"torch.nn's, or a ChoGRU), {what} {type(layer).__name__}")
+    kind = kind_of(layer)
     if layer.bidirectional:
         raise ValueError("layer must be one-directional: a cell runs forward in time")
     if getattr(layer, "proj_size", 0):

@@ -30,6 +30,8 @@ from rnnbook import gates
 from rnnbook.cells import as_state, check_input, check_sizes, register_weights, reset_uniform
 from rnnbook.checks import InputError, check_bool, check_choice, check_int
 
+__all__ = ["GRU", "LSTM", "RNN", "RecurrentBase"]
+
 
 class RecurrentBase(nn.Module):
     """What every layer shares, like torch.nn.RNNBase. A subclass sets `n_gates`,
@@ -126,7 +128,7 @@ class RecurrentBase(nn.Module):
         packed = isinstance(input, PackedSequence)
         weight = self.weight_ih_l0
         if packed:
-            check_input(input.data, self, (2, 2), weight)
+            check_input(input.data, self, (2,), weight)
             x, lengths = pad_packed_sequence(input)          # (T, B, I), original order
             alive = [(t < lengths).unsqueeze(-1).to(x.device) for t in range(x.size(0))]
             batched = True
@@ -177,11 +179,9 @@ class RecurrentBase(nn.Module):
         return x, (final if len(final) > 1 else final[0])
 
     def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        for name, default in (("bias", True), ("batch_first", False), ("dropout", 0.0),
-                              ("bidirectional", False), ("proj_size", 0)):
+        s = f"{self.input_size}, {self.hidden_size}"                 # torch.nn's order
+        for name, default in (("proj_size", 0), ("num_layers", 1), ("bias", True),
+                              ("batch_first", False), ("dropout", 0.0), ("bidirectional", False)):
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)}"
         return s
@@ -193,7 +193,8 @@ class RNN(RecurrentBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
                  dropout: float = 0.0, bidirectional: bool = False, device=None,
-                 dtype=None) -> None:
+                 dtype=None, *, proj_size=None) -> None:
+        _no_projections(self, proj_size)
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, gates.ACTIVATIONS)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, 0, device, dtype)
@@ -227,6 +228,15 @@ class GRU(RecurrentBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, device=None, dtype=None) -> None:
+                 bidirectional: bool = False, device=None, dtype=None, *,
+                 proj_size=None) -> None:
+        _no_projections(self, proj_size)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, 0, device, dtype)
+
+
+def _no_projections(layer: nn.Module, proj_size) -> None:
+    """torch.nn.RNN and GRU refuse proj_size with a ValueError; so do these."""
+    if proj_size is not None:
+        raise ValueError(f"proj_size applies to an LSTM only (it projects the LSTM's h), not "
+                         f"to {type(layer).__name__}; got proj_size={proj_size!r}")

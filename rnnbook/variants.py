@@ -20,6 +20,8 @@ from rnnbook import gates
 from rnnbook.cells import GRUCell
 from rnnbook.layers import GRU
 
+__all__ = ["ChoGRU", "ChoGRUCell"]
+
 
 class ChoGRUCell(GRUCell):
     """GRU cell in Cho et al.'s (2014) form, with torch.nn.GRUCell's interface."""
