@@ -21,8 +21,8 @@ __all__ = ["StandardScaler", "load_co2", "load_sunspots", "make_windows", "split
 def _as_series(series, name: str = "series") -> np.ndarray:
     """A series as float32 (time,) or (time, features), with no NaN or infinity."""
     arr = to_numpy(series, name, ndim=(1, 2), dtype=np.float32)
-    if len(arr) == 0:
-        raise ValueError(f"{name} is empty")
+    if arr.size == 0:
+        raise ValueError(f"{name} must hold at least one value, got shape {arr.shape}")
     return arr
 
 

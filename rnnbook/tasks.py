@@ -16,8 +16,12 @@ import math
 
 import torch
 
-from rnnbook.checks import check_float, check_int
+from rnnbook.checks import check_bool, check_float, check_int
 from rnnbook.seeding import generator
+
+__all__ = ["ADDING_BASELINE_MSE", "REBER_GRAPH", "TEMPORAL_ORDER_SYMBOLS", "adding_problem",
+           "copy_baseline", "copy_task", "is_reber", "reber_strings", "sine_waves",
+           "temporal_order"]
 
 
 def adding_problem(n: int, length: int, seed: int | None = None):
@@ -157,6 +161,7 @@ def reber_strings(n: int, embedded: bool = False, seed: int | None = None) -> li
     memory of the symbol seen many steps before it.
     """
     check_int("n", n)
+    embedded = check_bool("embedded", embedded)
     g = generator(seed)
     strings = []
     for _ in range(n):
@@ -170,7 +175,9 @@ def reber_strings(n: int, embedded: bool = False, seed: int | None = None) -> li
 
 def is_reber(string: str, embedded: bool = False) -> bool:
     """Whether `string` belongs to the (embedded) Reber grammar."""
-    if embedded:
+    if not isinstance(string, str):
+        raise TypeError(f"string must be a str, got {type(string).__name__}")
+    if check_bool("embedded", embedded):
         return (len(string) >= 4 and string[0] == "B" and string[-1] == "E"
                 and string[1] in "TP" and string[-2] == string[1] and is_reber(string[2:-2]))
     if len(string) < 2 or string[0] != "B" or string[-1] != "E":

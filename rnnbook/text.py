@@ -10,12 +10,16 @@
 
 from __future__ import annotations
 
+import numbers
 from importlib import resources
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from rnnbook.checks import check_int
+
+__all__ = ["CharVocab", "char_batches", "lm_loss", "load_text", "stream_batches"]
 
 
 def load_text(name: str = "python_stdlib") -> str:
@@ -48,11 +52,14 @@ class CharVocab:
         return torch.tensor([self.index[ch] for ch in text], dtype=torch.long)
 
     def decode(self, ids) -> str:
+        if isinstance(ids, (str, bytes)) or not hasattr(ids, "__iter__"):
+            raise TypeError(f"ids must be a sequence of ints, got {type(ids).__name__}")
         ids = ids.tolist() if isinstance(ids, Tensor) else list(ids)
-        bad = [i for i in ids if not (isinstance(i, int) and 0 <= i < len(self.chars))]
+        bad = [i for i in ids if isinstance(i, (bool, np.bool_))
+               or not (isinstance(i, numbers.Integral) and 0 <= i < len(self.chars))]
         if bad:
             raise ValueError(f"ids must be ints in 0..{len(self.chars) - 1}, got {bad[:10]}")
-        return "".join(self.chars[i] for i in ids)
+        return "".join(self.chars[int(i)] for i in ids)
 
     def __repr__(self) -> str:
         return f"CharVocab({len(self)} characters)"
