@@ -20,6 +20,8 @@ from torch import Tensor, nn
 from rnnbook.checks import check_bool, check_choice, check_float, check_int
 from rnnbook.kinds import check_kind
 
+__all__ = ["CharLM", "SequenceModel", "recurrent_layer"]
+
 
 def recurrent_layer(kind: str, input_size: int, hidden_size: int, num_layers: int = 1,
                     impl: str = "torch", forget_bias: float | None = None,
@@ -33,6 +35,9 @@ def recurrent_layer(kind: str, input_size: int, hidden_size: int, num_layers: in
     """
     spec = check_kind(kind)
     check_choice("impl", impl, ("torch", "rnnbook"))
+    input_size, hidden_size = check_int("input_size", input_size), \
+        check_int("hidden_size", hidden_size)
+    num_layers = check_int("num_layers", num_layers)     # NumPy integers become ints
     if forget_bias is not None:
         if kind != "lstm":
             raise ValueError(f"forget_bias applies to an LSTM only, not to kind={kind!r}")
@@ -116,14 +121,22 @@ class CharLM(nn.Module):
     def sample(self, vocab, prompt: str, length: int, temperature: float = 1.0,
                generator: torch.Generator | None = None) -> str:
         """Continue `prompt` by `length` characters, sampling from softmax(logits / T)."""
+        if not all(hasattr(vocab, name) for name in ("encode", "decode", "__len__")):
+            raise TypeError(f"vocab must be the CharVocab the model was trained with, "
+                            f"got {type(vocab).__name__}")
         if len(vocab) != self.embed.num_embeddings:
             raise ValueError(f"vocab has {len(vocab)} characters but this model was built "
                              f"for {self.embed.num_embeddings}: pass the vocabulary it was "
                              f"trained with")
         temperature = check_float("temperature", temperature, above=0)
         length = check_int("length", length, minimum=0)
-        if not isinstance(prompt, str) or not prompt:
-            raise ValueError(f"prompt must be a non-empty str, got {prompt!r}")
+        if not isinstance(prompt, str):
+            raise TypeError(f"prompt must be a non-empty str, got {type(prompt).__name__}")
+        if not prompt:
+            raise ValueError("prompt must be a non-empty str, got ''")
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator or None, "
+                            f"got {type(generator).__name__}")
         was_training = self.training
         self.eval()
         try:

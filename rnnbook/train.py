@@ -11,9 +11,10 @@ does, so that a notebook's stored output does not depend on how fast the machine
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -22,6 +23,8 @@ from torch import Tensor, nn
 
 from rnnbook.bptt import detach_state
 from rnnbook.checks import check_bool, check_float, check_int
+
+__all__ = ["History", "check_loss_inputs", "choose_device", "fit", "progress", "quiet"]
 
 
 def choose_device(prefer: str | None = None) -> torch.device:
@@ -102,6 +105,30 @@ def _batches_forever(batches):
             raise ValueError("batches yielded nothing")
 
 
+def _to_device(value, device, what: str):
+    """A tensor, or a tuple or list of them (a model may take several inputs), on `device`."""
+    if isinstance(value, Tensor):
+        return value.to(device)
+    if isinstance(value, (tuple, list)) and value:
+        return type(value)(_to_device(v, device, what) for v in value)
+    raise TypeError(f"batches must give (x, y) pairs of tensors (or of tuples of tensors), "
+                    f"but {what} is {_describe(value)}")
+
+
+def _pair(batch, step: int) -> tuple:
+    if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
+        raise TypeError(f"batches must give (x, y) pairs, got {_describe(batch)} at step {step}")
+    return batch
+
+
+def _describe(value) -> str:
+    if isinstance(value, Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return f"a {type(value).__name__}"
+
+
 ELEMENTWISE_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss,
                       nn.BCEWithLogitsLoss)
 ELEMENTWISE_FUNCTIONS = (F.mse_loss, F.l1_loss, F.smooth_l1_loss, F.huber_loss,
@@ -170,6 +197,13 @@ def fit(model: nn.Module, batches, loss_fn: Callable, *, steps: int,
                         f"returning one, got {type(batches).__name__}")
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if evaluate is not None and not callable(evaluate):
+        raise TypeError(f"evaluate must be a function model -> dict of metrics, "
+                        f"got {type(evaluate).__name__}")
+    if not isinstance(monitor, str):
+        raise TypeError(f"monitor must be the name of a metric, got {type(monitor).__name__}")
+    if not isinstance(desc, str):
+        raise TypeError(f"desc must be a str, got {type(desc).__name__}")
     steps = check_int("steps", steps)
     eval_every = check_int("eval_every", eval_every)
     if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
@@ -185,7 +219,17 @@ def fit(model: nn.Module, batches, loss_fn: Callable, *, steps: int,
         if evaluate is None:
             raise ValueError("early stopping (patience) needs an evaluate function")
     stateful = check_bool("stateful", stateful)
-    device = torch.device(device) if device is not None else params[0].device
+    if stateful:
+        try:
+            inspect.signature(model.forward).bind(None, None)
+        except TypeError:
+            raise TypeError(f"with stateful=True the model is called as model(x, state), but "
+                            f"{type(model).__name__}.forward does not take a state") from None
+    try:
+        device = torch.device(device) if device is not None else params[0].device
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must name a device such as 'cpu' or 'cuda', "
+                         f"got {device!r}") from None
     model.to(device)
     optimizer = optimizer or torch.optim.Adam(params, lr=lr)
     history = History()
@@ -198,14 +242,19 @@ def fit(model: nn.Module, batches, loss_fn: Callable, *, steps: int,
         model.eval()
         try:
             with torch.no_grad():
-                metrics = {k: float(v) for k, v in evaluate(model).items()}
+                result = evaluate(model)
         finally:
             model.train()
+        if not isinstance(result, Mapping):
+            raise TypeError(f"evaluate must return a dict of metrics, got "
+                            f"{_describe(result)}")
+        metrics = {k: float(v) for k, v in result.items()}
         history.evals.append({"step": step, **metrics})
         if patience is None:
             return False
         if monitor not in metrics:
-            raise KeyError(f"evaluate returned {sorted(metrics)}, which lacks {monitor!r}")
+            raise ValueError(f"monitor={monitor!r} is not among the metrics evaluate returned, "
+                             f"{sorted(metrics)}")
         if metrics[monitor] < best:
             best, best_state, bad_evals = metrics[monitor], copy.deepcopy(model.state_dict()), 0
         else:
@@ -217,10 +266,14 @@ def fit(model: nn.Module, batches, loss_fn: Callable, *, steps: int,
     try:
         bar = progress(range(1, steps + 1), desc=desc)
         for step in bar:
-            x, y = next(data)
-            x, y = x.to(device), y.to(device)
+            x, y = _pair(next(data), step)
+            x, y = _to_device(x, device, "x"), _to_device(y, device, "y")
             if stateful:
-                out, state = model(x, state)
+                result = model(x, state)
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise TypeError(f"with stateful=True the model must return (output, "
+                                    f"state), got {_describe(result)}")
+                out, state = result
                 state = detach_state(state)
             else:
                 out = model(x)

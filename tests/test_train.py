@@ -1,4 +1,4 @@
-"""rnnbook.train and rnnbook.models: seeding, devices, the training loop, the models."""
+"""rnnbook.train: devices, progress bars, History, and fit: what it learns, what it refuses."""
 
 import math
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnnbook import data, models, train
+from rnnbook import train
 from rnnbook.seeding import seed_everything
 
 
@@ -93,7 +93,7 @@ def test_early_stopping_restores_the_best_weights():
 @pytest.mark.parametrize("kwargs,match", [
     (dict(steps=0), "steps"),
     (dict(steps=5, clip_norm=1.0, clip_value=1.0), "not both"),
-    (dict(steps=5, clip_norm=-1.0), "clip_norm must be positive"),
+    (dict(steps=5, clip_norm=-1.0), "clip_norm must be > 0, got -1.0"),
     (dict(steps=5, patience=3), "needs an evaluate"),
 ])
 def test_fit_rejects_bad_arguments(kwargs, match):
@@ -114,62 +114,6 @@ def test_progress_is_silenced_by_environment(monkeypatch, capsys):
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("kind", models.KINDS)
-@pytest.mark.parametrize("impl", ["torch", "rnnbook"])
-def test_sequence_model_shapes(kind, impl):
-    model = models.SequenceModel(kind, 2, 8, 3, impl=impl)
-    assert model(torch.randn(4, 10, 2)).shape == (4, 3)
-    every = models.SequenceModel(kind, 2, 8, 3, every_step=True, impl=impl)
-    assert every(torch.randn(4, 10, 2)).shape == (4, 10, 3)
-    with pytest.raises(ValueError, match="batch, time, features"):
-        model(torch.randn(10, 2))
-
-
-def test_irnn_and_forget_bias_initialisation():
-    irnn = models.recurrent_layer("irnn", 2, 5)
-    assert torch.equal(irnn.weight_hh_l0, torch.eye(5)) and irnn.nonlinearity == "relu"
-    assert torch.all(irnn.bias_hh_l0 == 0)
-    lstm = models.recurrent_layer("lstm", 2, 5, forget_bias=1.0)
-    total = lstm.bias_ih_l0 + lstm.bias_hh_l0
-    torch.testing.assert_close(total[5:10], torch.ones(5))
-    with pytest.raises(ValueError, match="LSTM only"):
-        models.recurrent_layer("gru", 2, 5, forget_bias=1.0)
-    with pytest.raises(ValueError, match="kind must be one of"):
-        models.recurrent_layer("transformer", 2, 5)
-
-
-def test_a_gru_learns_the_adding_problem_at_short_length():
-    seed_everything(0)
-    model = models.SequenceModel("gru", 2, 32, 1, squeeze=True)
-    x_val, y_val = data.adding_problem(500, 20, seed=123)
-    history = train.fit(model, lambda: data.adding_problem(64, 20), nn.MSELoss(), steps=400,
-                        lr=3e-3, clip_norm=1.0, eval_every=400,
-                        evaluate=lambda m: {"mse": nn.functional.mse_loss(m(x_val), y_val)})
-    assert history.evals[-1]["mse"] < 0.1 * data.ADDING_BASELINE_MSE
-
-
-def test_char_lm_batches_loss_and_sampling():
-    text = "abcabcabcabcabcabcabcabc" * 20
-    vocab = data.CharVocab(text)
-    ids = vocab.encode(text)
-    batches = models.char_batches(ids, batch_size=8, seq_len=12,
-                                  generator=torch.Generator().manual_seed(0))
-    x, y = batches()
-    assert x.shape == y.shape == (8, 12)
-    assert torch.equal(x[:, 1:], y[:, :-1])
-    seed_everything(0)
-    lm = models.CharLM(len(vocab), hidden_size=16, kind="gru")
-    history = train.fit(lm, batches, models.lm_loss, steps=150, lr=1e-2)
-    assert history.loss[-1] < 0.1 * history.loss[0]       # the pattern is learnable
-    sample = lm.sample(vocab, "ab", 30, temperature=0.5,
-                       generator=torch.Generator().manual_seed(0))
-    assert sample.startswith("ab") and len(sample) == 32 and "cabcabc" in sample
-    with pytest.raises(ValueError, match="temperature"):
-        lm.sample(vocab, "a", 5, temperature=0)
-    with pytest.raises(ValueError, match="int64"):
-        lm(torch.zeros(2, 3))
-
-
 def test_history_first_step():
     history = train.History(evals=[{"step": 10, "acc": 0.5}, {"step": 20, "acc": 0.99},
                                    {"step": 30, "acc": 1.0}])
@@ -179,3 +123,205 @@ def test_history_first_step():
     assert history.first_step("acc", at_most=0.5) == 10
     with pytest.raises(ValueError, match="exactly one"):
         history.first_step("acc")
+
+
+# ---------------------------------------------------------------------------
+# What fit refuses, and what it leaves behind when it stops (issue 19)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("loss_fn", [nn.MSELoss(), nn.functional.mse_loss, nn.L1Loss(),
+                                     nn.HuberLoss(), nn.functional.l1_loss])
+@pytest.mark.parametrize("target_shape", [(256, 1), (1, 256)])
+def test_fit_refuses_predictions_and_targets_that_would_broadcast(loss_fn, target_shape):
+    """(B,) against (B, 1) broadcasts to (B, B) and trains on the wrong pairs."""
+    x, y = regression_problem()
+    model = Linear()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match=r"prediction has shape \(256,\) but the target has "
+                                         rf"shape \({target_shape[0]}, {target_shape[1]}\)"):
+        train.fit(model, [(x, y.reshape(target_shape))], loss_fn, steps=3)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k])                    # nothing was applied
+
+
+def test_fit_leaves_other_losses_their_own_shape_rules():
+    x = torch.randn(8, 3)
+    model = nn.Linear(3, 4)
+    labels = torch.randint(0, 4, (8,))
+    history = train.fit(model, [(x, labels)], nn.CrossEntropyLoss(), steps=2)
+    assert len(history.loss) == 2
+
+
+class NanGradient(nn.Module):
+    """A finite output whose gradient is NaN: sqrt'(0) * 0."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return (x * torch.sqrt(self.w)).sum(-1) * 0 + x.sum(-1)
+
+
+def test_fit_stops_before_applying_a_step_with_a_non_finite_gradient():
+    x, y = regression_problem()
+    model = NanGradient()
+    with pytest.raises(FloatingPointError, match=r"the gradient of \['w'\] is not finite at step "
+                                                 r"1 .* nothing was applied"):
+        train.fit(model, [(x, y)], nn.MSELoss(), steps=5, lr=0.1)
+    assert torch.equal(model.w.detach(), torch.zeros(1))
+
+
+class Exploding(nn.Module):
+    """Trains normally, then its output becomes NaN from step `bad_step` on."""
+
+    def __init__(self, bad_step):
+        super().__init__()
+        self.lin, self.calls, self.bad_step = nn.Linear(3, 1), 0, bad_step
+
+    def forward(self, x):
+        if self.training:
+            self.calls += 1
+        out = self.lin(x).squeeze(-1)
+        return out * math.nan if self.training and self.calls >= self.bad_step else out
+
+
+def test_fit_restores_the_best_weights_and_the_mode_on_an_exception():
+    x, y = regression_problem()
+    model = Exploding(bad_step=35)
+    scores = iter([3.0, 1.0, 2.0])
+    best = {}
+
+    def evaluate(m):
+        score = next(scores)
+        if score == 1.0:
+            best["state"] = {k: v.clone() for k, v in m.state_dict().items()}
+        return {"loss": score}
+
+    model.eval()
+    with pytest.raises(FloatingPointError, match="step 35"):
+        train.fit(model, [(x, y)], nn.MSELoss(), steps=100, lr=0.01, evaluate=evaluate,
+                  eval_every=10, patience=5)
+    assert not model.training                                # back in the mode it came in
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(v, best["state"][k])      # the best weights, restored
+
+
+def test_fit_restores_the_mode_when_evaluate_fails():
+    x, y = regression_problem()
+    model = Linear()
+
+    def evaluate(m):
+        assert not m.training                                # evaluation runs in eval mode
+        raise ZeroDivisionError("in the reader's metric")
+
+    for mode in (True, False):
+        model.train(mode)
+        with pytest.raises(ZeroDivisionError, match="reader's metric"):
+            train.fit(model, [(x, y)], nn.MSELoss(), steps=3, evaluate=evaluate, eval_every=1)
+        assert model.training == mode
+
+
+def test_fit_returns_the_model_in_the_mode_it_came_in():
+    x, y = regression_problem()
+    model = Linear().eval()
+    train.fit(model, [(x, y)], nn.MSELoss(), steps=2)
+    assert not model.training
+    train.fit(model.train(), [(x, y)], nn.MSELoss(), steps=2)
+    assert model.training
+
+
+class Frozen(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 1).requires_grad_(False)
+
+    def forward(self, x):
+        return self.lin(x)
+
+
+class Stateless(Linear):
+    def forward(self, x, state=None):
+        return super().forward(x)
+
+
+@pytest.mark.parametrize("change, error, match", [
+    (dict(eval_every=0, evaluate=lambda m: {}), ValueError,
+     "eval_every must be an int >= 1, got 0"),
+    (dict(optimizer="adam"), TypeError, "optimizer must be a torch.optim.Optimizer"),
+    (dict(batches=None), TypeError, "batches must be an iterable of"),
+    (dict(batches=[]), ValueError, "batches yielded nothing"),
+    (dict(batches=[torch.zeros(2, 3)]), TypeError,
+     r"batches must give \(x, y\) pairs, got a tensor"),
+    (dict(batches=[(torch.zeros(2, 3), torch.zeros(2), 1)]), TypeError, r"got a tuple of 3"),
+    (dict(batches=[([1.0] * 3, torch.zeros(1))]), TypeError, "but x is a float"),
+    (dict(model=Frozen()), ValueError, "the model has no trainable parameters"),
+    (dict(model="linear"), TypeError, "model must be a torch.nn.Module, got str"),
+    (dict(loss_fn="mse"), TypeError, "loss_fn must be callable, got str"),
+    (dict(loss_fn=lambda p, t: (p - t) ** 2), ValueError,
+     r"loss_fn must return a scalar tensor, got \(256,\)"),
+    (dict(loss_fn=lambda p, t: 1.0), ValueError, "loss_fn must return a scalar tensor, got float"),
+    (dict(steps=True), TypeError, "steps must be an int, got True"),
+    (dict(steps=2.0), TypeError, "steps must be an int, got 2.0"),
+    (dict(lr=0.0), ValueError, "lr must be > 0, got 0.0"),
+    (dict(lr=float("nan")), ValueError, "lr must be a finite number, got nan"),
+    (dict(clip_value=0), ValueError, "clip_value must be > 0, got 0.0"),
+    (dict(patience=0, evaluate=lambda m: {"loss": 1.0}), ValueError,
+     "patience must be an int >= 1"),
+    (dict(patience=1, evaluate=lambda m: {"acc": 1.0}), ValueError,
+     r"monitor='loss' is not among the metrics evaluate returned, \['acc'\]"),
+    (dict(evaluate=lambda m: 0.5, eval_every=1), TypeError,
+     "evaluate must return a dict of metrics, got a float"),
+    (dict(evaluate="accuracy"), TypeError, "evaluate must be a function"),
+    (dict(stateful="yes"), TypeError, "stateful must be a bool, got 'yes'"),
+    (dict(stateful=True), TypeError, r"with stateful=True the model is called as model\(x, "
+                                     r"state\), but Linear.forward does not take a state"),
+    (dict(stateful=True, model=Stateless()), TypeError,
+     r"with stateful=True the model must return \(output, state\), got a tensor"),
+    (dict(device="gpu"), ValueError, "device must name a device such as 'cpu'"),
+    (dict(monitor=3), TypeError, "monitor must be the name of a metric, got int"),
+])
+def test_fit_refuses_bad_arguments_clearly(change, error, match):
+    x, y = regression_problem()
+    args = dict(model=Linear(), batches=[(x, y)], loss_fn=nn.MSELoss(), steps=3)
+    args.update(change)
+    with pytest.raises(error, match=match):
+        train.fit(args.pop("model"), args.pop("batches"), args.pop("loss_fn"), **args)
+
+
+class Carry(nn.Module):
+    """A model that adds the mean of its input to a running state, returned detached."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(1))
+        self.seen = []
+
+    def forward(self, x, state):
+        self.seen.append(None if state is None else state.clone())
+        total = (0 if state is None else state) + x.mean() * self.w
+        return total.expand(x.size(0)), total
+
+
+def test_stateful_fit_carries_the_detached_state_across_batches():
+    batches = [(torch.full((2, 3), float(k)), torch.zeros(2)) for k in range(1, 4)]
+    model = Carry()
+    train.fit(model, batches, nn.MSELoss(), steps=3, lr=1e-9, stateful=True)
+    assert model.seen[0] is None
+    assert model.seen[1].item() == pytest.approx(1.0) and model.seen[2].item() == pytest.approx(3.0)
+    assert not model.seen[1].requires_grad
+
+
+def test_fit_moves_tuples_of_inputs_to_the_device():
+    class Pair(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 1)
+
+        def forward(self, xs):
+            a, b = xs
+            return self.lin(a + b).squeeze(-1)
+
+    x, y = regression_problem()
+    history = train.fit(Pair(), [((x, x), y)], nn.MSELoss(), steps=2, device="cpu")
+    assert len(history.loss) == 2
