@@ -22,6 +22,9 @@ from torch import Tensor, nn
 from rnnbook.cells import as_state
 from rnnbook.kinds import layer_cell
 
+__all__ = ["gate_trace", "hidden_grad_norms", "jacobian_norms", "layer_states",
+           "model_grad_norms", "state_jacobian", "unroll"]
+
 
 def unroll(cell: nn.Module, x: Tensor, state=None) -> list:
     """Run `cell` over x of shape (T, B, I) or (T, I); return the list of T states.
@@ -188,13 +191,13 @@ def model_grad_norms(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable,
 def gate_trace(layer: nn.Module, x: Tensor, state=None) -> dict[str, Tensor]:
     """Everything a one-layer, one-directional layer computes at every step of x.
 
-    `layer` is an RNN, LSTM or GRU, torch.nn's or rnnbook's, or a ChoGRU; x is (B, T, I)
-    if `layer.batch_first`, else (T, B, I); `state` is h0 (B, H), or (h0, c0) for an LSTM,
-    zeros by default. The layer's weights run through the same equations
-    (`rnnbook.gates`) as its cell, and the result holds every value they compute, always
-    batch first, (B, T, H): "h" for the RNN; "i", "f", "g", "o", "c", "h" for the LSTM;
-    "r", "z", "n", "h" for the GRUs. "h" equals the layer's output (the tests check), so
-    the gates shown are the ones the layer used. Values only: no gradient flows back.
+    `layer` is an RNN, LSTM (without projections) or GRU, torch.nn's or rnnbook's, or a
+    ChoGRU; x is (B, T, I) if `layer.batch_first`, else (T, B, I); `state` is h0 (B, H), or
+    (h0, c0) for an LSTM, zeros by default. The layer's weights run through the same
+    equations (`rnnbook.gates`) as its cell, and the result holds every value they compute,
+    always batch first, (B, T, H): "h" for the RNN; "i", "f", "g", "o", "c", "h" for the
+    LSTM; "r", "z", "n", "h" for the GRUs. "h" equals the layer's output (the tests check),
+    so the gates shown are the ones the layer used. Values only: no gradient flows back.
     """
     cell = layer_cell(layer, impl="rnnbook")
     if layer.num_layers != 1:
@@ -203,10 +206,17 @@ def gate_trace(layer: nn.Module, x: Tensor, state=None) -> dict[str, Tensor]:
         raise ValueError(f"x must be a batch of sequences (3 dimensions) with "
                          f"{cell.input_size} features, got "
                          f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+    if x.dtype != cell.weight_ih.dtype:
+        raise ValueError(f"x dtype ({x.dtype}) does not match the layer's weights "
+                         f"({cell.weight_ih.dtype}): convert x with x.to({cell.weight_ih.dtype})")
+    if x.size(0) == 0 or x.size(1) == 0:
+        raise ValueError(f"x must hold at least one sequence of one step, got shape "
+                         f"{tuple(x.shape)}")
     x = x if layer.batch_first else x.transpose(0, 1)          # (B, T, I)
     with torch.no_grad():
         shape = (x.size(0), cell.hidden_size)
-        state = as_state(state, cell.state_names, (shape,) * len(cell.state_keys), x)
+        names = ("h0", "c0")[:len(cell.state_keys)]
+        state = as_state(state, names, (shape,) * len(names), x, arg="state")
         x_proj = nn.functional.linear(x, cell.weight_ih, cell.bias_ih)   # all steps at once
         steps = []
         for t in range(x.size(1)):

@@ -6,13 +6,12 @@ import pytest
 import torch
 from torch import nn
 
-from rnnbook import RNN, SequenceModel, cells
+from rnnbook import GRU, LSTM, RNN, ChoGRU, SequenceModel, cells
 from rnnbook.gradients import (
+    gate_trace,
     hidden_grad_norms,
     jacobian_norms,
-    layer_cell,
     layer_states,
-    lstm_gates,
     model_grad_norms,
     state_jacobian,
     unroll,
@@ -23,7 +22,7 @@ F64 = torch.float64
 
 def one_unit_rnn(w: float, u: float, b: float) -> nn.RNNCell:
     """A 1-unit tanh RNN cell h' = tanh(w h + u x + b), with the bias all in bias_ih."""
-    cell = nn.RNNCell(1, 1).to(F64)
+    cell = nn.RNNCell(1, 1, dtype=F64)
     with torch.no_grad():
         cell.weight_hh.fill_(w)
         cell.weight_ih.fill_(u)
@@ -56,8 +55,8 @@ def seq():
 
 def test_unroll_matches_the_layer():
     torch.manual_seed(0)
-    layer = nn.LSTM(3, 5).to(F64)
-    cell = nn.LSTMCell(3, 5).to(F64)
+    layer = nn.LSTM(3, 5, dtype=F64)
+    cell = nn.LSTMCell(3, 5, dtype=F64)
     cell.load_state_dict({k.removesuffix("_l0"): v for k, v in layer.state_dict().items()})
     x = torch.randn(7, 2, 3, dtype=F64)
     states = unroll(cell, x)
@@ -82,7 +81,7 @@ def test_state_jacobian_of_one_unit_equals_the_hand_product(seq):
 
 def test_state_jacobian_equals_product_of_diag_w():
     torch.manual_seed(1)
-    cell = cells.RNNCell(2, 6).to(F64)
+    cell = cells.RNNCell(2, 6, dtype=F64)
     x, h = torch.randn(9, 2, dtype=F64), torch.randn(6, dtype=F64)
     jac = state_jacobian(cell, x, h)
     expected = torch.eye(6, dtype=F64)
@@ -126,7 +125,7 @@ def test_hidden_grad_norms_rejects_a_non_scalar_loss(seq):
 @pytest.mark.parametrize("cell_cls", [cells.RNNCell, nn.RNNCell, cells.GRUCell, nn.GRUCell])
 def test_jacobian_norms_equal_state_jacobian_at_every_length(cell_cls):
     torch.manual_seed(2)
-    cell = cell_cls(3, 5).to(F64)
+    cell = cell_cls(3, 5, dtype=F64)
     x, h0 = torch.randn(8, 3, dtype=F64), torch.randn(5, dtype=F64)
     norms = jacobian_norms(cell, x, h0)
     fro = jacobian_norms(cell, x, h0, ord="fro")
@@ -148,7 +147,7 @@ def test_jacobian_norms_of_one_unit_equal_the_hand_products(seq):
 
 def test_jacobian_norms_of_an_lstm_cover_h_and_c():
     torch.manual_seed(3)
-    cell = nn.LSTMCell(2, 4).to(F64)
+    cell = nn.LSTMCell(2, 4, dtype=F64)
     x, h0, c0 = torch.randn(6, 2, dtype=F64), torch.randn(4, dtype=F64), torch.randn(4, dtype=F64)
 
     def final(s):
@@ -165,7 +164,7 @@ def test_jacobian_norms_of_an_lstm_cover_h_and_c():
 
 def test_identity_relu_cell_keeps_the_jacobian_at_identity():
     # h' = relu(h): with positive states every step Jacobian is I, so every norm is 1.
-    cell = nn.RNNCell(1, 3, nonlinearity="relu").to(F64)
+    cell = nn.RNNCell(1, 3, nonlinearity="relu", dtype=F64)
     with torch.no_grad():
         cell.weight_hh.copy_(torch.eye(3))
         cell.weight_ih.zero_()
@@ -179,7 +178,7 @@ def test_identity_relu_cell_keeps_the_jacobian_at_identity():
 def test_norms_stay_below_sigma_max_to_the_t_for_tanh():
     # Pascanu et al. (2013): ||dh_t/dh_0|| <= (gamma sigma_max)^t with gamma = 1 for tanh.
     torch.manual_seed(4)
-    cell = nn.RNNCell(2, 10).to(F64)
+    cell = nn.RNNCell(2, 10, dtype=F64)
     with torch.no_grad():
         cell.weight_hh.mul_(0.8 / torch.linalg.matrix_norm(cell.weight_hh, 2))
     norms = jacobian_norms(cell, torch.randn(30, 2, dtype=F64), torch.zeros(10, dtype=F64))
@@ -202,7 +201,8 @@ def test_jacobian_norms_rejects_bad_input():
 @pytest.mark.parametrize("make", [
     lambda: nn.RNN(2, 4, batch_first=True), lambda: nn.LSTM(2, 4, num_layers=2),
     lambda: nn.GRU(2, 4, batch_first=True), lambda: RNN(2, 4, batch_first=True),
-    lambda: cells.LSTM(2, 4, batch_first=True),
+    lambda: LSTM(2, 4, batch_first=True), lambda: LSTM(2, 4, num_layers=2, proj_size=3),
+    lambda: ChoGRU(2, 4, num_layers=2),
 ])
 def test_layer_states_reproduce_the_layer(make):
     torch.manual_seed(5)
@@ -233,7 +233,7 @@ def hand_grad_norms(model, x, y):
     kind = model.kind
     cell = {"rnn": nn.RNNCell, "irnn": nn.RNNCell, "lstm": nn.LSTMCell, "gru": nn.GRUCell}[kind]
     kw = {"nonlinearity": "relu"} if kind == "irnn" else {}
-    cell = cell(model.rnn.input_size, model.rnn.hidden_size, **kw).to(F64)
+    cell = cell(model.rnn.input_size, model.rnn.hidden_size, **kw, dtype=F64)
     cell.load_state_dict({k.removesuffix("_l0"): v for k, v in model.rnn.state_dict().items()})
 
     def loss(hs):
@@ -283,68 +283,90 @@ def test_model_grad_norms_rejects_other_modules():
         model_grad_norms(nn.Linear(2, 1), torch.zeros(1, 3, 2), torch.zeros(1), nn.MSELoss())
 
 
+
+
 # ---------------------------------------------------------------------------
-# layer_cell and lstm_gates
+# gate_trace: what a layer computes at every step
 # ---------------------------------------------------------------------------
 
-
-@pytest.mark.parametrize("make", [
-    lambda: nn.RNN(2, 4, nonlinearity="relu"), lambda: nn.LSTM(2, 4, num_layers=2),
-    lambda: nn.GRU(2, 4, bias=False), lambda: RNN(2, 4), lambda: cells.GRU(2, 4, num_layers=2),
-])
-def test_layer_cell_unrolls_to_the_layer(make):
-    torch.manual_seed(9)
-    layer = make().to(F64)
-    x = torch.randn(7, 3, 2, dtype=F64)
-    out, _ = layer(x)
-    cell = layer_cell(layer)
-    assert type(cell).__module__ == ("torch.nn.modules.rnn" if isinstance(layer, nn.RNNBase)
-                                     else "rnnbook.cells")
-    first = torch.stack([s[0] if isinstance(s, tuple) else s for s in unroll(cell, x)])
-    if layer.num_layers == 1:
-        torch.testing.assert_close(first, out)
-    else:                                    # layer 1 reads layer 0's outputs
-        top = torch.stack([s[0] if isinstance(s, tuple) else s
-                           for s in unroll(layer_cell(layer, 1), first)])
-        torch.testing.assert_close(top, out)
-    with torch.no_grad():                    # copies: changing the cell leaves the layer alone
-        cell.weight_hh.zero_()
-    assert layer.weight_hh_l0.abs().sum() > 0
+GATE_LAYERS = {
+    "torch rnn": lambda **kw: nn.RNN(3, 4, **kw),
+    "torch relu rnn": lambda **kw: nn.RNN(3, 4, nonlinearity="relu", **kw),
+    "torch lstm": lambda **kw: nn.LSTM(3, 4, **kw),
+    "torch gru": lambda **kw: nn.GRU(3, 4, **kw), "rnnbook rnn": lambda **kw: RNN(3, 4, **kw),
+    "rnnbook relu rnn": lambda **kw: RNN(3, 4, nonlinearity="relu", **kw),
+    "rnnbook lstm": lambda **kw: LSTM(3, 4, **kw), "rnnbook gru": lambda **kw: GRU(3, 4, **kw),
+    "cho gru": lambda **kw: ChoGRU(3, 4, **kw),
+}
 
 
-def test_layer_cell_rejects_other_modules():
-    with pytest.raises(TypeError, match="RNN, LSTM or GRU"):
-        layer_cell(nn.Linear(2, 2))
-    with pytest.raises(ValueError, match="one-directional"):
-        layer_cell(nn.LSTM(2, 2, bidirectional=True))
-    with pytest.raises(ValueError, match="index"):
-        layer_cell(nn.LSTM(2, 2), index=1)
-
-
-@pytest.mark.parametrize("make", [lambda: nn.LSTM(3, 5, batch_first=True),
-                                  lambda: nn.LSTM(3, 5), lambda: cells.LSTM(3, 5, bias=False)])
-def test_lstm_gates_rebuild_the_output(make):
+@pytest.mark.parametrize("name", list(GATE_LAYERS))
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_gate_trace_reproduces_the_layer(name, batch_first, bias):
     torch.manual_seed(10)
-    layer = make().to(F64)
-    x = torch.randn(4, 6, 3, dtype=F64)                      # (B, T, I) or (T, B, I)
-    out, (_, c_n) = layer(x)
-    out = out if layer.batch_first else out.transpose(0, 1)
-    gates = lstm_gates(layer, x)
-    assert set(gates) == {"i", "f", "g", "o", "c"}
-    assert all(v.shape == out.shape for v in gates.values())     # always batch first
-    c, hs = 0.0, []
-    for i, f, g, o in zip(*(gates[k].unbind(1) for k in "ifgo"), strict=True):
-        c = f * c + i * g
-        hs.append(o * torch.tanh(c))
-    torch.testing.assert_close(torch.stack(hs, dim=1), out)
-    torch.testing.assert_close(gates["c"][:, -1], c_n[0])
-    assert all(((gates[k] > 0) & (gates[k] < 1)).all() for k in "ifo")
+    layer = GATE_LAYERS[name](batch_first=batch_first, bias=bias).to(F64)
+    B, T = 2, 6
+    x = torch.randn((B, T, 3) if batch_first else (T, B, 3), dtype=F64)
+    is_lstm = isinstance(layer, (nn.LSTM, LSTM))
+    h0 = torch.randn(B, 4, dtype=F64)
+    c0 = torch.randn(B, 4, dtype=F64)
+    for start in (None, (h0, c0) if is_lstm else h0):
+        gates = gate_trace(layer, x, start)
+        if start is None:
+            out, final = layer(x)
+        else:
+            out, final = layer(x, tuple(s[None] for s in start) if is_lstm else start[None])
+        out = out if batch_first else out.transpose(0, 1)
+        expected = "ifgoch" if is_lstm else "rznh" if "gru" in name else "h"
+        assert list(gates) == list(expected)
+        assert all(v.shape == (B, T, 4) for v in gates.values())      # always batch first
+        torch.testing.assert_close(gates["h"], out, rtol=1e-10, atol=1e-12)
+        assert all(not v.requires_grad for v in gates.values())
+        previous = torch.cat([(torch.zeros(B, 1, 4, dtype=F64) if start is None else
+                               (h0 if not is_lstm else h0)[:, None]), gates["h"][:, :-1]], dim=1)
+        if is_lstm:
+            torch.testing.assert_close(gates["c"][:, -1], final[1][0])
+            c_prev = torch.cat([torch.zeros(B, 1, 4, dtype=F64) if start is None else
+                                c0[:, None], gates["c"][:, :-1]], dim=1)
+            torch.testing.assert_close(gates["c"], gates["f"] * c_prev + gates["i"] * gates["g"])
+            torch.testing.assert_close(gates["h"], gates["o"] * torch.tanh(gates["c"]))
+            assert all(((gates[k] > 0) & (gates[k] < 1)).all() for k in "ifo")
+            assert (gates["g"].abs() < 1).all()
+        elif "gru" in name:
+            torch.testing.assert_close(gates["h"], (1 - gates["z"]) * gates["n"]
+                                       + gates["z"] * previous)
+            assert ((gates["r"] > 0) & (gates["r"] < 1)).all()
+            assert ((gates["z"] > 0) & (gates["z"] < 1)).all() and (gates["n"].abs() < 1).all()
 
 
-def test_lstm_gates_rejects_other_layers():
-    with pytest.raises(TypeError, match="LSTM"):
-        lstm_gates(nn.GRU(2, 2), torch.zeros(1, 3, 2))
-    with pytest.raises(ValueError, match="one layer"):
-        lstm_gates(nn.LSTM(2, 2, num_layers=2), torch.zeros(1, 3, 2))
+def test_gate_trace_sees_the_difference_between_the_gru_forms():
+    torch.manual_seed(0)
+    theirs = nn.GRU(3, 4, batch_first=True, dtype=F64)
+    ours = ChoGRU(3, 4, batch_first=True, dtype=F64)
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(2, 5, 3, dtype=F64)
+    a, b = gate_trace(theirs, x), gate_trace(ours, x)
+    torch.testing.assert_close(a["r"][:, 0], b["r"][:, 0])      # same gates at the first step
+    assert (a["n"] - b["n"]).abs().max() > 1e-3                  # different candidates
+
+
+def test_gate_trace_bad_input():
+    with pytest.raises(TypeError, match="layer must be a recurrent layer"):
+        gate_trace(nn.Linear(3, 4), torch.zeros(1, 3, 2))
+    with pytest.raises(ValueError, match="one-layer"):
+        gate_trace(nn.LSTM(2, 2, num_layers=2), torch.zeros(1, 3, 2))
+    with pytest.raises(ValueError, match="one-directional"):
+        gate_trace(nn.GRU(3, 4, bidirectional=True), torch.randn(5, 2, 3))
     with pytest.raises(ValueError, match="2 features"):
-        lstm_gates(nn.LSTM(2, 2), torch.zeros(1, 3, 4))
+        gate_trace(nn.LSTM(2, 2), torch.zeros(1, 3, 4))
+    with pytest.raises(ValueError, match="3 dimensions"):
+        gate_trace(nn.GRU(3, 4), torch.randn(5, 3))
+    with pytest.raises(ValueError, match=r"h0 must have shape \(2, 4\)"):
+        gate_trace(nn.GRU(3, 4), torch.randn(5, 2, 3), torch.zeros(1, 2, 4))
+    with pytest.raises(TypeError, match=r"state must be a tuple \(h0, c0\)"):
+        gate_trace(nn.LSTM(3, 4), torch.randn(5, 2, 3), torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="proj_size"):
+        gate_trace(nn.LSTM(3, 4, proj_size=2), torch.randn(5, 2, 3))
+    with pytest.raises(ValueError, match=r"x dtype \(torch.float64\) does not match"):
+        gate_trace(nn.GRU(3, 4), torch.randn(5, 2, 3, dtype=F64))
