@@ -20,6 +20,8 @@ import numpy as np
 
 from rnnbook.checks import check_float, check_int, to_numpy
 
+__all__ = ["LinearAR", "ngram_cross_entropy", "persistence", "rmse", "seasonal_naive"]
+
 
 def _windows(X, name: str = "X") -> np.ndarray:
     arr = to_numpy(X, name)

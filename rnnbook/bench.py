@@ -20,6 +20,9 @@ from torch import nn
 
 from rnnbook.checks import check_int
 
+__all__ = ["CLOCKS", "Timing", "compare_layers", "forward_backward", "main", "onednn_off",
+           "time_it"]
+
 
 @dataclass
 class Timing:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+__all__ = ["SavedTensors", "detach_state", "saved_tensors"]
+
 
 def detach_state(state):
     """A recurrent state cut from the graph that made it: the same values, no history.

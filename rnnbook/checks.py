@@ -19,6 +19,8 @@ import numbers
 import numpy as np
 import torch
 
+__all__ = ["InputError", "check_bool", "check_choice", "check_float", "check_int", "to_numpy"]
+
 
 class InputError(ValueError, RuntimeError):
     """A tensor of the wrong shape, size or dtype given to a recurrent cell or layer.

@@ -18,6 +18,8 @@ from torch import nn
 from rnnbook.checks import check_bool, check_int
 from rnnbook.kinds import check_kind
 
+__all__ = ["matched_hidden_size", "matmul_flops_per_step", "num_parameters", "param_count"]
+
 
 def param_count(kind: str, input_size: int, hidden_size: int, num_layers: int = 1,
                 bidirectional: bool = False, biases: int = 2) -> int:

@@ -21,6 +21,8 @@ import torch
 
 from rnnbook.checks import check_int
 
+__all__ = ["MAX_SEED", "generator", "numpy_rng", "seed_everything", "seed_shift", "shifted"]
+
 MAX_SEED = 2**32 - 1
 """NumPy's legacy seeding, which `seed_everything` sets, takes seeds below 2**32."""
 

@@ -128,7 +128,7 @@ def test_ngram_errors():
         ngram_cross_entropy([0, 0], [1, 1], 2, order=1, alpha=0)
     with pytest.raises(ValueError, match="ids in 0..1"):
         ngram_cross_entropy([0, 5], [0, 1], 2)
-    with pytest.raises(ValueError, match="integer ids"):
+    with pytest.raises(TypeError, match="integer ids"):
         ngram_cross_entropy([0.5, 1.0], [0, 1], 2)
     with pytest.raises(ValueError, match="order"):
         ngram_cross_entropy([0, 1], [0, 1], 2, order=0)

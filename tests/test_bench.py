@@ -25,7 +25,7 @@ def test_forward_backward_fills_gradients():
 
 def test_compare_layers_table(capsys):
     rows = bench.compare_layers(batch=2, steps=5, input_size=3, hidden_size=4, repeats=2)
-    assert [r[0] for r in rows] == ["RNN", "LSTM", "GRU"]
+    assert [r[0] for r in rows] == ["RNN", "LSTM", "GRU", "LSTM (fast)"]
     assert all(r[1].median > 0 and r[2].median > 0 and r[3].median > 0 for r in rows)
     bench.main(["--batch", "2", "--steps", "5", "--input-size", "3", "--hidden-size", "4",
                 "--repeats", "2"])

@@ -5,7 +5,7 @@ import itertools
 import pytest
 from torch import nn
 
-from rnnbook import cells
+import rnnbook
 from rnnbook.compare import (
     matched_hidden_size,
     matmul_flops_per_step,
@@ -24,8 +24,8 @@ def test_param_count_equals_numel(kind, layers, bidirectional, bias):
         layer = TORCH[kind](i, h, layers, bidirectional=bidirectional, bias=bias)
         expected = param_count(kind, i, h, layers, bidirectional, biases=2 if bias else 0)
         assert num_parameters(layer) == expected
-        ours = getattr(cells, kind.upper())(i, h, layers, bidirectional=bidirectional,
-                                            bias=bias)
+        ours = getattr(rnnbook, kind.upper())(i, h, layers, bidirectional=bidirectional,
+                                             bias=bias)
         assert num_parameters(ours) == expected
 
 
