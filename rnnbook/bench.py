@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from rnnbook.checks import check_int
+from rnnbook.checks import check_choice, check_int
 
 __all__ = ["CLOCKS", "Timing", "compare_layers", "forward_backward", "main", "onednn_off",
            "time_it"]
@@ -35,6 +35,16 @@ class Timing:
 
     def __str__(self) -> str:
         return f"{self.median * 1e3:.2f} ms (IQR {self.q1 * 1e3:.2f}-{self.q3 * 1e3:.2f})"
+
+
+def _device(device) -> torch.device | None:
+    if device is None:
+        return None
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must name a device such as 'cpu' or 'cuda', "
+                         f"got {device!r}") from None
 
 
 def _sync(device: torch.device | None) -> None:
@@ -57,13 +67,11 @@ def time_it(fn: Callable[[], object], *, warmup: int = 3, repeats: int = 10,
 
     clock: "wall" (elapsed time) or "cpu" (this process's CPU time), see CLOCKS.
     """
-    if not isinstance(repeats, int) or repeats < 1 or not isinstance(warmup, int) or warmup < 0:
-        raise ValueError(f"need an int repeats >= 1 and an int warmup >= 0, "
-                         f"got {repeats!r}, {warmup!r}")
-    if clock not in CLOCKS:
-        raise ValueError(f"clock must be one of {tuple(CLOCKS)}, got {clock!r}")
-    now = CLOCKS[clock]
-    device = torch.device(device) if device is not None else None
+    if not callable(fn):
+        raise TypeError(f"fn must be a function with no arguments, got {type(fn).__name__}")
+    repeats, warmup = check_int("repeats", repeats), check_int("warmup", warmup, minimum=0)
+    now = CLOCKS[check_choice("clock", clock, CLOCKS)]
+    device = _device(device)
     for _ in range(warmup):
         fn()
     _sync(device)
@@ -94,6 +102,10 @@ def onednn_off() -> Iterator[None]:
 
 def forward_backward(layer: nn.Module, x: torch.Tensor) -> Callable[[], None]:
     """A function that runs the layer forward and backward once, for `time_it`."""
+    if not isinstance(layer, nn.Module):
+        raise TypeError(f"layer must be a torch.nn.Module, got {type(layer).__name__}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
 
     def run() -> None:
         layer.zero_grad(set_to_none=True)
@@ -116,7 +128,13 @@ def compare_layers(batch: int = 32, steps: int = 100, input_size: int = 32,
 
     Returns rows (name, torch Timing, torch-without-oneDNN Timing or None, rnnbook Timing).
     """
-    check_int("rounds", rounds)
+    for name, value in (("batch", batch), ("steps", steps), ("input_size", input_size),
+                        ("hidden_size", hidden_size), ("repeats", repeats), ("rounds", rounds)):
+        check_int(name, value)
+    check_int("warmup", warmup, minimum=0)
+    check_choice("clock", clock, CLOCKS)
+    if _device(device) is None:
+        raise ValueError("device must name a device such as 'cpu' or 'cuda', got None")
     from rnnbook import fast, layers
 
     x = torch.randn(steps, batch, input_size, device=device)
@@ -159,6 +177,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="torch CPU threads (default: torch's own choice)")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args(argv)
+    for name in ("batch", "steps", "input_size", "hidden_size", "repeats"):
+        check_int(name, getattr(args, name))
+    if args.threads is not None:
+        check_int("threads", args.threads)
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"forward+backward, B={args.batch} T={args.steps} I={args.input_size} "

@@ -59,6 +59,12 @@ def saved_tensors(fn: Callable[[], object],
     """
     if not callable(fn):
         raise TypeError(f"fn must be a function with no arguments, got {type(fn).__name__}")
+    if isinstance(exclude, Tensor) or not hasattr(exclude, "__iter__"):
+        raise TypeError(f"exclude must be an iterable of tensors, such as "
+                        f"model.parameters(), got {type(exclude).__name__}")
+    exclude = list(exclude)
+    if not all(isinstance(t, Tensor) for t in exclude):
+        raise TypeError("exclude must hold tensors only")
     excluded = {t.untyped_storage().data_ptr() for t in exclude}
     storages: dict[int, int] = {}
 

@@ -44,6 +44,8 @@ def param_count(kind: str, input_size: int, hidden_size: int, num_layers: int = 
 
 def num_parameters(model: nn.Module) -> int:
     """The number of trainable numbers in a model."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
@@ -58,7 +60,13 @@ def matched_hidden_size(build: Callable[[int], nn.Module], target: int,
         raise TypeError(f"build must be a function of the hidden size, got {type(build).__name__}")
     check_int("target", target)
     check_int("max_hidden", max_hidden)
-    count = lambda h: num_parameters(build(h))  # noqa: E731
+    def count(h: int) -> int:
+        model = build(h)
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"build must return a torch.nn.Module, got {type(model).__name__} "
+                            f"for hidden size {h}")
+        return num_parameters(model)
+
     hi = 1                              # double until big enough: never build a huge model
     while count(hi) < target:
         if hi >= max_hidden:

@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
+from rnnbook.checks import InputError
 from rnnbook.layers import LSTM
 
 __all__ = ["FastLSTM", "LSTMSequence"]
@@ -37,6 +38,7 @@ class LSTMSequence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x_proj, h0, c0, w_hh):
+        _check_sequence(x_proj, h0, c0, w_hh)
         steps, H = x_proj.size(0), w_hh.size(1)
         acts = torch.empty_like(x_proj)                  # i, f, g, o after activation
         hs = x_proj.new_empty(steps + 1, *h0.shape)      # h_0 ... h_T
@@ -119,6 +121,29 @@ def _backward(ctx, d_out, d_h_last, d_c_last):
     if ctx.needs_input_grad[3]:                       # all steps in one matmul
         d_w = d_gates.flatten(0, 1).t() @ hs[:-1].flatten(0, 1)
     return d_gates, dh, dc, d_w
+
+
+def _check_sequence(x_proj, h0, c0, w_hh) -> None:
+    """The shapes LSTMSequence needs, with messages naming the argument."""
+    for name, t in (("x_proj", x_proj), ("h0", h0), ("c0", c0), ("w_hh", w_hh)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if w_hh.dim() != 2 or w_hh.size(0) != 4 * w_hh.size(1):
+        H = w_hh.size(0) // 4 if w_hh.dim() else 0
+        raise InputError(f"w_hh must have shape ({4 * H}, {H}), (4 * H, H), "
+                         f"got {tuple(w_hh.shape)}")
+    H = w_hh.size(1)
+    B = x_proj.size(1) if x_proj.dim() == 3 else "B"
+    if x_proj.dim() != 3 or x_proj.size(2) != 4 * H:
+        raise InputError(f"x_proj must be (T, B, 4 * H) = (T, {B}, {4 * H}), "
+                         f"got {tuple(x_proj.shape)}")
+    if x_proj.size(0) == 0:
+        raise InputError(f"x_proj must hold at least one step, got {tuple(x_proj.shape)}")
+    for name, t in (("h0", h0), ("c0", c0), ("w_hh", w_hh)):
+        if name != "w_hh" and tuple(t.shape) != (B, H):
+            raise InputError(f"{name} must have shape {(B, H)}, got {tuple(t.shape)}")
+        if t.dtype != x_proj.dtype:
+            raise InputError(f"{name} has dtype {t.dtype} but x_proj has {x_proj.dtype}")
 
 
 def _step_views(gates: Tensor, H: int):

@@ -38,8 +38,12 @@ def check_step(fn: str, x_proj, state, w_hh, b_hh, n_gates: int, names: tuple[st
     if not isinstance(state, (tuple, list)) or len(state) != len(names):
         raise TypeError(f"{fn}: state must be a tuple {_tuple(names)}, got "
                         f"{_describe(state)}")
-    if not (isinstance(x_proj, Tensor) and isinstance(w_hh, Tensor)) or x_proj.dim() != 2 \
-            or w_hh.dim() != 2 or w_hh.size(0) % n_gates or x_proj.size(1) != w_hh.size(0):
+    for name, t in (("x_proj", x_proj), ("w_hh", w_hh), *zip(names, state, strict=True),
+                    ("b_hh", b_hh), ("w_hr", w_hr)):
+        if not isinstance(t, Tensor) and not (t is None and name in ("b_hh", "w_hr")):
+            raise TypeError(f"{fn}: {name} must be a torch.Tensor, got {_describe(t)}")
+    if x_proj.dim() != 2 or w_hh.dim() != 2 or w_hh.size(0) % n_gates \
+            or x_proj.size(1) != w_hh.size(0):
         raise InputError(f"{fn}: x_proj must be a tensor (batch, {n_gates} * hidden_size) "
                          f"and w_hh a tensor ({n_gates} * hidden_size, state size), got "
                          f"x_proj {_describe(x_proj)} and w_hh {_describe(w_hh)}")
@@ -55,7 +59,7 @@ def check_step(fn: str, x_proj, state, w_hh, b_hh, n_gates: int, names: tuple[st
         checks.append(("w_hr", w_hr, (h_size, hidden)))
     dtype = x_proj.dtype
     for name, t, shape in checks:
-        if not isinstance(t, Tensor) or t.shape != shape:
+        if t.shape != shape:
             raise InputError(f"{fn}: {name} must be a tensor of shape {shape}, "
                              f"got {_describe(t)}")
         if t.dtype != dtype:

@@ -20,10 +20,38 @@ import torch
 from torch import Tensor, nn
 
 from rnnbook.cells import as_state
+from rnnbook.checks import check_bool
 from rnnbook.kinds import layer_cell
+from rnnbook.layers import RecurrentBase
+from rnnbook.train import check_loss_inputs
 
 __all__ = ["gate_trace", "hidden_grad_norms", "jacobian_norms", "layer_states",
            "model_grad_norms", "state_jacobian", "unroll"]
+
+
+def _check_x(x, dims: tuple[int, ...], what: str) -> None:
+    """x is a tensor with one of `dims` dimensions, at least one step, finite values."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor {what}, got {type(x).__name__}")
+    if x.dim() not in dims:
+        raise ValueError(f"x must be {what}, got shape {tuple(x.shape)}")
+    if x.numel() == 0:
+        raise ValueError(f"x must hold at least one step, got shape {tuple(x.shape)}")
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        raise ValueError("x contains NaN or infinity: the gradients would be NaN")
+
+
+def _check_module(name: str, module, what: str) -> None:
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"{name} must be {what} (a torch.nn.Module), "
+                        f"got {type(module).__name__}")
+
+
+def _scalar(loss, name: str = "loss_fn") -> Tensor:
+    if not isinstance(loss, Tensor) or loss.dim() != 0:
+        shape = tuple(loss.shape) if isinstance(loss, Tensor) else type(loss).__name__
+        raise ValueError(f"{name} must return a scalar tensor, got {shape}")
+    return loss
 
 
 def unroll(cell: nn.Module, x: Tensor, state=None) -> list:
@@ -31,8 +59,8 @@ def unroll(cell: nn.Module, x: Tensor, state=None) -> list:
 
     A state is a tensor h for RNN and GRU cells, and a pair (h, c) for LSTM cells.
     """
-    if x.dim() not in (2, 3):
-        raise ValueError(f"x must be (T, B, I) or (T, I), got shape {tuple(x.shape)}")
+    _check_module("cell", cell, "a recurrent cell")
+    _check_x(x, (2, 3), "(T, B, I) or (T, I)")
     states = []
     for x_t in x:
         state = cell(x_t, state)
@@ -50,10 +78,11 @@ def hidden_grad_norms(cell: nn.Module, x: Tensor, loss_fn: Callable[[list[Tensor
 
     Returns a tensor of T norms (a norm over batch and units together).
     """
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function of the list of states, "
+                        f"got {type(loss_fn).__name__}")
     hs = [_hidden(s) for s in unroll(cell, x, state)]
-    loss = loss_fn(hs)
-    if loss.dim() != 0:
-        raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
+    loss = _scalar(loss_fn(hs))
     grads = torch.autograd.grad(loss, hs, allow_unused=True)
     return torch.stack([g.norm() if g is not None else hs[0].new_zeros(())
                         for g in grads]).detach()
@@ -65,8 +94,12 @@ def state_jacobian(cell: nn.Module, x: Tensor, h0: Tensor, c0: Tensor | None = N
     For an LSTM cell pass c0 too; the Jacobian is then taken of h_T with respect to h_0,
     with c_0 held fixed.
     """
-    if x.dim() != 2:
-        raise ValueError(f"x must be one unbatched sequence (T, I), got {tuple(x.shape)}")
+    _check_module("cell", cell, "a recurrent cell")
+    _check_x(x, (2,), "one unbatched sequence (T, I)")
+    for name, t in (("h0", h0), ("c0", c0)):
+        if t is not None and not (isinstance(t, Tensor) and t.dim() == 1):
+            raise ValueError(f"{name} must be an unbatched state of shape (H,), got "
+                             f"{tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__}")
 
     def final_hidden(h):
         state = h if c0 is None else (h, c0)
@@ -78,6 +111,10 @@ def state_jacobian(cell: nn.Module, x: Tensor, h0: Tensor, c0: Tensor | None = N
 # ---------------------------------------------------------------------------
 # Products of step Jacobians: ||dh_t/dh_0|| for every t of one sequence
 # ---------------------------------------------------------------------------
+
+
+NORMS = (2, -2, 1, -1, float("inf"), float("-inf"), "fro", "nuc")
+"""The matrix norms of torch.linalg.matrix_norm."""
 
 
 def jacobian_norms(cell: nn.Module, x: Tensor, state0, ord: float | str = 2) -> Tensor:
@@ -92,9 +129,10 @@ def jacobian_norms(cell: nn.Module, x: Tensor, state0, ord: float | str = 2) -> 
 
     Use float64 weights for long sequences: the norms can fall below float32's range.
     """
-    if not isinstance(x, Tensor) or x.dim() != 2:
-        raise ValueError(f"x must be one unbatched sequence of shape (T, I), got "
-                         f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+    _check_module("cell", cell, "a recurrent cell")
+    _check_x(x, (2,), "one unbatched sequence (T, I)")
+    if ord not in NORMS:
+        raise ValueError(f"ord must be one of {NORMS}, got {ord!r}")
     is_pair = isinstance(state0, (tuple, list))
     parts = tuple(state0) if is_pair else (state0,)
     if not all(isinstance(p, Tensor) and p.dim() == 1 for p in parts):
@@ -132,12 +170,13 @@ def layer_states(layer: nn.Module, x: Tensor, state=None) -> list:
     Every state is a node of the autograd graph that the next step reads, so a gradient
     with respect to it includes every later path.
     """
-    if getattr(layer, "bidirectional", False):
+    if not isinstance(layer, (nn.RNNBase, RecurrentBase)):
+        raise TypeError(f"layer must be a recurrent layer (RNN, LSTM or GRU), "
+                        f"got {type(layer).__name__}")
+    if layer.bidirectional:
         raise ValueError("layer must be one-directional: a bidirectional layer cannot be "
                          "run one step at a time")
-    if not isinstance(x, Tensor) or x.dim() != 3:
-        raise ValueError(f"x must be a batch of sequences with 3 dimensions, got "
-                         f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+    _check_x(x, (3,), "a batch of sequences with 3 dimensions")
     time_dim = 1 if layer.batch_first else 0
     states = []
     for x_t in x.split(1, dim=time_dim):
@@ -165,6 +204,11 @@ def model_grad_norms(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable,
     if not (hasattr(model, "rnn") and hasattr(model, "head")):
         raise TypeError(f"model must be a SequenceModel (with .rnn and .head), "
                         f"got {type(model).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not isinstance(y, Tensor):
+        raise TypeError(f"y must be a torch.Tensor, got {type(y).__name__}")
+    per_sample = check_bool("per_sample", per_sample)
     states = layer_states(model.rnn, x)
     hs = [_hidden(s) for s in states]                      # each (num_layers, B, H)
     top = [h[-1] for h in hs]
@@ -172,9 +216,8 @@ def model_grad_norms(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable,
     pred = model.head(out)
     if model.squeeze:
         pred = pred.squeeze(-1)
-    loss = loss_fn(pred, y)
-    if loss.dim() != 0:
-        raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
+    check_loss_inputs(loss_fn, pred, y)                    # (B, 1) against (B,): refused
+    loss = _scalar(loss_fn(pred, y))
     grads = torch.autograd.grad(loss, hs, allow_unused=True)
     grads = [g[-1] if g is not None else h[-1].new_zeros(h[-1].shape)
              for g, h in zip(grads, hs, strict=True)]

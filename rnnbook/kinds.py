@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from rnnbook.cells import CellBase, GRUCell, LSTMCell, RNNCell
-from rnnbook.checks import check_int
+from rnnbook.checks import check_choice, check_int
 from rnnbook.layers import GRU, LSTM, RNN, RecurrentBase
 from rnnbook.variants import ChoGRU, ChoGRUCell
 
@@ -92,9 +92,8 @@ def layer_cell(layer: nn.Module, index: int = 0, impl: str | None = None) -> nn.
     if getattr(layer, "proj_size", 0):
         raise ValueError("an LSTM with proj_size > 0 has no equal cell")
     index = check_int("index", index, minimum=0, maximum=layer.num_layers - 1)
+    check_choice("impl", impl, ("rnnbook", "torch", None))
     ours = isinstance(layer, RecurrentBase) if impl is None else impl == "rnnbook"
-    if impl not in (None, "rnnbook", "torch"):
-        raise ValueError(f"impl must be 'rnnbook', 'torch' or None, got {impl!r}")
     cls = kind.cell if ours else kind.torch_cell
     if cls is None:
         raise ValueError(f"torch.nn has no cell of kind {kind.name!r}")

@@ -84,6 +84,11 @@ class SequenceModel(nn.Module):
         if not isinstance(x, Tensor) or x.dim() != 3:
             raise ValueError(f"x must be a tensor (batch, time, features), got "
                              f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+        if x.size(-1) != self.rnn.input_size:
+            raise ValueError(f"x must have input_size={self.rnn.input_size} features in its "
+                             f"last dimension, got shape {tuple(x.shape)}")
+        if x.size(1) == 0:
+            raise ValueError(f"x must hold at least one step, got shape {tuple(x.shape)}")
         out, _ = self.rnn(x)
         y = self.head(out if self.every_step else out[:, -1])
         return y.squeeze(-1) if self.squeeze else y
@@ -111,6 +116,8 @@ class CharLM(nn.Module):
         if not isinstance(ids, Tensor) or ids.dtype != torch.long or ids.dim() != 2:
             got = (ids.dtype, tuple(ids.shape)) if isinstance(ids, Tensor) else ids
             raise ValueError(f"ids must be an int64 tensor of shape (batch, time), got {got!r}")
+        if ids.size(1) == 0:
+            raise ValueError(f"ids must hold at least one step, got shape {tuple(ids.shape)}")
         if ids.numel() and not 0 <= int(ids.min()) <= int(ids.max()) < self.embed.num_embeddings:
             raise ValueError(f"ids must lie in 0..{self.embed.num_embeddings - 1}, the "
                              f"vocabulary of this model, got {int(ids.min())}..{int(ids.max())}")

@@ -24,7 +24,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Circle, Ellipse, FancyBboxPatch
 
-from rnnbook.checks import check_int, to_numpy
+from rnnbook.checks import check_bool, check_choice, check_float, check_int, to_numpy
 
 __all__ = ["cell_diagram", "gate_heatmaps", "gate_histograms", "grad_norm_curves",
            "loss_curves", "moving_average", "spread_curve"]
@@ -32,6 +32,15 @@ __all__ = ["cell_diagram", "gate_heatmaps", "gate_histograms", "grad_norm_curves
 # ---------------------------------------------------------------------------
 # Curves over steps, with their spread over seeds
 # ---------------------------------------------------------------------------
+
+
+def _axes(ax, name: str = "ax", size=(7, 3.5)) -> Axes:
+    """The Axes to draw on: `ax` if given (checked), else one of a new figure."""
+    if ax is None:
+        return plt.subplots(figsize=size)[1]
+    if not isinstance(ax, Axes):
+        raise TypeError(f"{name} must be a matplotlib Axes or None, got {type(ax).__name__}")
+    return ax
 
 
 def _as_runs(values, name: str) -> np.ndarray:
@@ -75,7 +84,7 @@ def spread_curve(values, x=None, *, ax: Axes | None = None, label: str | None = 
     if x.shape != (runs.shape[1],):
         raise ValueError(f"x must have one position per value ({runs.shape[1]}), "
                          f"got shape {x.shape}")
-    ax = ax if ax is not None else plt.subplots(figsize=(7, 3.5))[1]
+    ax = _axes(ax)
     if len(runs) > 1 and label is not None:
         label = f"{label} (median of {len(runs)}, min-max band)"
     (line,) = ax.plot(x, np.median(runs, axis=0), label=label, color=color, **line_kwargs)
@@ -97,9 +106,17 @@ def loss_curves(runs: Mapping[str, object], *, smooth: int = 1, baseline: float 
     """
     if not isinstance(runs, Mapping) or not runs:
         raise TypeError("runs must be a non-empty mapping from a name to its loss curves")
-    ax = ax if ax is not None else plt.subplots(figsize=(7, 3.5))[1]
-    for name, values in runs.items():
-        arr = moving_average(_as_runs(values, f"runs[{name!r}]"), smooth)
+    smooth = check_int("smooth", smooth)
+    baseline = None if baseline is None else check_float("baseline", baseline)
+    log = check_bool("log", log)
+    curves = {name: _as_runs(values, f"runs[{name!r}]") for name, values in runs.items()}
+    for name, arr in curves.items():
+        if smooth > arr.shape[1]:
+            raise ValueError(f"smooth={smooth} is longer than the {arr.shape[1]} values of "
+                             f"runs[{name!r}]")
+    ax = _axes(ax)
+    for name, values in curves.items():
+        arr = moving_average(values, smooth)
         steps = np.arange(arr.shape[1]) + smooth    # the last step each average includes
         spread_curve(arr, steps, ax=ax, label=name)
     if baseline is not None:
@@ -122,9 +139,9 @@ def grad_norm_curves(norms: Mapping[str, object], *, ax: Axes | None = None,
     """
     if not isinstance(norms, Mapping) or not norms:
         raise TypeError("norms must be a non-empty mapping from a name to its norms")
-    ax = ax if ax is not None else plt.subplots(figsize=(7, 3.5))[1]
-    for name, values in norms.items():
-        arr = _as_runs(values, f"norms[{name!r}]")
+    curves = {name: _as_runs(values, f"norms[{name!r}]") for name, values in norms.items()}
+    ax = _axes(ax)
+    for name, arr in curves.items():
         spread_curve(np.where(arr > 0, arr, np.nan), np.arange(1, arr.shape[1] + 1),
                      ax=ax, label=name)
     ax.set_yscale("log")
@@ -144,6 +161,9 @@ def _as_matrix(values, name: str) -> np.ndarray:
     if arr.ndim != 2:
         raise ValueError(f"gates[{name!r}] must be one sequence of shape (T, H), "
                          f"got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"gates[{name!r}] must hold at least one step of one unit, "
+                         f"got shape {arr.shape}")
     return arr
 
 
@@ -154,8 +174,9 @@ def gate_heatmaps(gates: Mapping[str, object], *, marks: Sequence[int] = (),
     gates: a mapping from a gate's name to its values over one sequence, shape (T, H).
     Gates with values in [0, 1] (sigmoids) share a 0-to-1 colour scale; others (tanh
     candidates, cell states) get a symmetric red-blue scale around 0. marks: time steps
-    to point at with a small triangle above each panel, such as the positions of the
-    symbols that matter (a line across the image would hide the very column to look at).
+    (counted from 1, as on the x axis) to point at with a small triangle above each panel,
+    such as the positions of the symbols that matter (a line across the image would hide
+    the very column to look at).
     Returns the list of axes.
     """
     if not isinstance(gates, Mapping) or not gates:
@@ -163,6 +184,10 @@ def gate_heatmaps(gates: Mapping[str, object], *, marks: Sequence[int] = (),
     mats = {name: _as_matrix(v, name) for name, v in gates.items()}
     if len({m.shape[0] for m in mats.values()}) != 1:
         raise ValueError("every gate must cover the same number of time steps")
+    steps = next(iter(mats.values())).shape[0]
+    if isinstance(marks, (str, bytes)) or not hasattr(marks, "__iter__"):
+        raise TypeError(f"marks must be a sequence of time steps, got {type(marks).__name__}")
+    marks = [check_int(f"marks[{k}]", m, minimum=1, maximum=steps) for k, m in enumerate(marks)]
     if axes is None:
         heights = [max(1.0, min(2.4, 0.06 * m.shape[1])) for m in mats.values()]
         _, axes = plt.subplots(len(mats), 1, figsize=(9, sum(heights) + 0.6), sharex=True,
@@ -170,7 +195,6 @@ def gate_heatmaps(gates: Mapping[str, object], *, marks: Sequence[int] = (),
         axes = list(axes[:, 0])
     if len(axes) != len(mats):
         raise ValueError(f"need one axes per gate ({len(mats)}), got {len(axes)}")
-    steps = next(iter(mats.values())).shape[0]
     for ax, (name, m) in zip(axes, mats.items(), strict=True):
         unit = bool(m.min() >= 0 and m.max() <= 1)
         lim = 1.0 if unit else max(float(np.abs(m).max()), 1e-12)
@@ -195,6 +219,8 @@ def gate_histograms(gates: Mapping[str, object], *, bins: int = 40,
     """
     if not isinstance(gates, Mapping) or not gates:
         raise TypeError("gates must be a non-empty mapping from a name to its values")
+    bins = check_int("bins", bins)
+    log = check_bool("log", log)
     if axes is None:
         _, axes = plt.subplots(1, len(gates), figsize=(3.2 * len(gates), 2.8), squeeze=False)
         axes = list(axes[0])
@@ -379,9 +405,8 @@ def cell_diagram(kind: str = "lstm", ax: Axes | None = None) -> Axes:
     recurrent matmul, depending on the formulation). Each sigma/tanh box is a layer with
     its own weights reading [h_{t-1}, x_t]; circles are element-wise operations.
     """
-    if kind not in _DIAGRAMS:
-        raise ValueError(f"kind must be one of {sorted(_DIAGRAMS)}, got {kind!r}")
-    ax = ax if ax is not None else plt.subplots(figsize=(8.5, 5.2))[1]
+    check_choice("kind", kind, _DIAGRAMS)
+    ax = _axes(ax, size=(8.5, 5.2))
     _DIAGRAMS[kind](_Canvas(ax))
     ax.set_xlim(-0.3, 12.5)
     ax.set_ylim(-1.1, 7.7)

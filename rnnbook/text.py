@@ -35,8 +35,12 @@ class CharVocab:
     """A character vocabulary: `encode` text to ids and `decode` ids back to text."""
 
     def __init__(self, text: str) -> None:
-        if not isinstance(text, str) or not text:
-            raise ValueError("CharVocab needs a non-empty str to collect its characters from")
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a non-empty str to collect the characters from, "
+                            f"got {type(text).__name__}")
+        if not text:
+            raise ValueError("text must be a non-empty str to collect the characters from, "
+                             "got ''")
         self.chars = sorted(set(text))
         self.index = {ch: i for i, ch in enumerate(self.chars)}
 
@@ -75,6 +79,9 @@ def char_batches(ids: Tensor, batch_size: int, seq_len: int,
     if not isinstance(ids, Tensor) or ids.dim() != 1 or ids.dtype != torch.long:
         raise TypeError("ids must be a 1-D int64 tensor, as CharVocab.encode returns")
     batch_size, seq_len = check_int("batch_size", batch_size), check_int("seq_len", seq_len)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, "
+                        f"got {type(generator).__name__}")
     if len(ids) <= seq_len + 1:
         raise ValueError(f"ids must be longer than seq_len + 1 = {seq_len + 1}, "
                          f"got {len(ids)} ids")
@@ -125,5 +132,10 @@ def lm_loss(logits: Tensor, targets: Tensor) -> Tensor:
         raise ValueError(f"targets must be (batch, time) = {tuple(logits.shape[:2])}, like "
                          f"the logits without their last dimension, got "
                          f"{tuple(targets.shape) if isinstance(targets, Tensor) else targets!r}")
+    if targets.dtype != torch.long:
+        raise TypeError(f"targets must hold class ids (int64), got dtype {targets.dtype}")
+    if targets.numel() and not 0 <= int(targets.min()) <= int(targets.max()) < logits.size(-1):
+        raise ValueError(f"targets must be ids in 0..{logits.size(-1) - 1}, got "
+                         f"{int(targets.min())}..{int(targets.max())}")
     return nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)),
                                        targets.reshape(-1))

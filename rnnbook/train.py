@@ -59,6 +59,9 @@ def progress(iterable: Iterable, **kwargs):
     """`tqdm.auto.tqdm`, hidden when RNNBOOK_QUIET is set."""
     from tqdm.auto import tqdm
 
+    if not hasattr(iterable, "__iter__"):
+        raise TypeError(f"iterable must be something to loop over, such as range(10), "
+                        f"got {type(iterable).__name__}")
     return tqdm(iterable, disable=quiet() or kwargs.pop("disable", False), **kwargs)
 
 
@@ -74,6 +77,8 @@ class History:
 
     def metric(self, name: str) -> tuple[list[int], list[float]]:
         """(steps, values) of one evaluation metric, ready to plot."""
+        if not isinstance(name, str):
+            raise TypeError(f"name must be the name of a metric, got {type(name).__name__}")
         if not self.evals or name not in self.evals[-1]:
             known = sorted(self.evals[-1]) if self.evals else []
             raise KeyError(f"no metric {name!r} was recorded; recorded: {known}")
@@ -85,6 +90,8 @@ class History:
         `at_most`), or None if it never did: "steps to solve" a task."""
         if (at_least is None) == (at_most is None):
             raise ValueError("pass exactly one of at_least and at_most")
+        at_least = None if at_least is None else check_float("at_least", at_least)
+        at_most = None if at_most is None else check_float("at_most", at_most)
         for step, value in zip(*self.metric(name), strict=True):
             if (at_least is not None and value >= at_least) or \
                     (at_most is not None and value <= at_most):
@@ -149,11 +156,16 @@ def check_loss_inputs(loss_fn: Callable, prediction, target) -> None:
                          f"(B,))")
 
 
-def _scalar_loss(loss, step: int) -> Tensor:
+def _scalar_loss(loss, step: int, batch) -> Tensor:
     if not isinstance(loss, Tensor) or loss.dim() != 0:
         shape = tuple(loss.shape) if isinstance(loss, Tensor) else type(loss).__name__
         raise ValueError(f"loss_fn must return a scalar tensor, got {shape} at step {step}")
     if not torch.isfinite(loss):
+        bad = [name for name, t in zip("xy", batch, strict=True) if isinstance(t, Tensor)
+               and t.is_floating_point() and not torch.isfinite(t).all()]
+        if bad:                                       # bad data, not a diverging model
+            raise ValueError(f"the batch's {' and '.join(bad)} contains NaN or infinity at "
+                             f"step {step}; nothing was applied")
         raise FloatingPointError(f"the loss became {loss.item()} at step {step}; nothing was "
                                  f"applied. Lower the learning rate or clip the gradient")
     return loss
@@ -184,8 +196,9 @@ def fit(model: nn.Module, batches, loss_fn: Callable, *, steps: int,
               consecutive batches must continue each other (`rnnbook.text.stream_batches`).
 
     A non-finite loss or gradient stops training with FloatingPointError before the step
-    is applied. On any exit the best weights (with `patience`) are restored, and the model
-    is left in the mode (train or eval) it came in.
+    is applied (with ValueError if the batch itself holds NaN or infinity). On any exit the
+    best weights (with `patience`) are restored, and the model is left in the mode (train
+    or eval) it came in.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -278,7 +291,7 @@ def fit(model: nn.Module, batches, loss_fn: Callable, *, steps: int,
             else:
                 out = model(x)
             check_loss_inputs(loss_fn, out, y)
-            loss = _scalar_loss(loss_fn(out, y), step)
+            loss = _scalar_loss(loss_fn(out, y), step, (x, y))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             grads = [p for p in params if p.grad is not None]

@@ -105,6 +105,9 @@ def test_fit_rejects_bad_arguments(kwargs, match):
 def test_fit_stops_on_nan_loss():
     x, y = regression_problem()
     with pytest.raises(FloatingPointError, match="step 1"):
+        train.fit(Exploding(bad_step=1), [(x, y)], nn.MSELoss(), steps=5)
+    # NaN in the data is bad input, not divergence: a ValueError that says where.
+    with pytest.raises(ValueError, match="the batch's y contains NaN or infinity at step 1"):
         train.fit(Linear(), [(x, y * math.nan)], nn.MSELoss(), steps=5)
 
 
