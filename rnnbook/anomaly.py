@@ -26,6 +26,13 @@ from sklearn.metrics import average_precision_score
 
 from rnnbook.checks import check_choice, check_float, check_int, to_numpy
 
+__all__ = [
+    "UCR_MARGIN", "LabelledSeries", "UCRResult", "anomaly_ranges", "load_gutentag_ecg",
+    "load_ucr_135", "matrix_profile_join", "point_adjust", "point_adjusted_f1",
+    "point_precision_recall", "point_scores", "pr_auc", "range_precision_recall", "report",
+    "sliding_windows", "ucr_protocol",
+]
+
 UCR_MARGIN = 100
 """Points of slack on each side of the labelled range in the UCR protocol, at least."""
 
@@ -135,10 +142,12 @@ def sliding_windows(series, width: int) -> np.ndarray:
 
     Window i is series[i : i+width], a copy, in float32 (ready for torch.as_tensor).
     """
-    arr = _series(series)
-    width = check_int("width", width)
+    return _windows(_series(series), check_int("width", width), "series")
+
+
+def _windows(arr: np.ndarray, width: int, name: str) -> np.ndarray:
     if width > len(arr):
-        raise ValueError(f"width={width} is longer than the series ({len(arr)} values)")
+        raise ValueError(f"width={width} is longer than {name} ({len(arr)} values)")
     return np.lib.stride_tricks.sliding_window_view(arr, width).astype(np.float32)
 
 
@@ -186,8 +195,8 @@ def matrix_profile_join(test, reference, width: int, chunk: int = 1024) -> np.nd
     """
     width = check_int("width", width, minimum=2)
     chunk = check_int("chunk", chunk)
-    a = _z_normalised(sliding_windows(_series(test, "test"), width).astype(np.float64))
-    b = _z_normalised(sliding_windows(_series(reference, "reference"), width)
+    a = _z_normalised(_windows(_series(test, "test"), width, "test").astype(np.float64))
+    b = _z_normalised(_windows(_series(reference, "reference"), width, "reference")
                       .astype(np.float64))
     best = np.concatenate([(a[i:i + chunk] @ b.T).max(1) for i in range(0, len(a), chunk)])
     return np.sqrt(np.maximum(2 * width - 2 * best, 0.0))    # a @ b = width * r

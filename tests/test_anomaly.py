@@ -271,7 +271,7 @@ def test_metrics_accept_booleans_lists_and_tensors():
     (lambda: ucr_protocol(np.arange(10.0), LABELS, min_margin=-1), ValueError, "min_margin"),
     (lambda: ucr_protocol(np.arange(10.0), LABELS, min_margin=2.5), TypeError, "min_margin"),
     (lambda: report(LABELS, np.arange(10.0), threshold=np.inf), ValueError, "threshold"),
-    (lambda: sliding_windows(np.arange(5.0), 6), ValueError, "longer than the series"),
+    (lambda: sliding_windows(np.arange(5.0), 6), ValueError, "longer than series"),
     (lambda: sliding_windows(np.arange(5.0), 0), ValueError, "width"),
     (lambda: sliding_windows(np.ones((5, 2)), 2), ValueError, "dimension"),
     (lambda: sliding_windows([], 1), ValueError, "empty"),
@@ -280,7 +280,13 @@ def test_metrics_accept_booleans_lists_and_tensors():
     (lambda: point_scores([1.0, np.inf], 2), ValueError, "NaN or infinity"),
     (lambda: matrix_profile_join(np.arange(9.0), np.arange(9.0), 1), ValueError, "width"),
     (lambda: matrix_profile_join(np.arange(9.0), np.arange(3.0), 4), ValueError,
-     "longer than the series"),
+     "longer than reference"),
+    (lambda: matrix_profile_join(np.arange(3.0), np.arange(9.0), 4), ValueError,
+     "longer than test"),
+    (lambda: matrix_profile_join([1.0, np.nan, 2.0], np.arange(9.0), 2), ValueError,
+     "test contains NaN"),
+    (lambda: matrix_profile_join(np.arange(9.0), np.arange(9.0), 3, chunk=0), ValueError,
+     "chunk"),
 ])
 def test_bad_input_names_the_argument(call, error, words):
     with pytest.raises(error, match=words):
