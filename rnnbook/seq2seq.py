@@ -1,19 +1,19 @@
 """Sequence to sequence: a date-translation task, an encoder-decoder GRU with attention,
 and greedy and beam decoding.
 
-    train = date_pairs(20_000, TRAIN_FORMATS, seed=0)   # "3rd of March 1994" -> "1994-03-03"
+    train = date_pairs(20_000, TRAIN_FORMATS, seed=1)   # "3rd of March 1994" -> "1994-03-03"
     src_vocab, tgt_vocab = Vocab(SOURCE_CHARS), Vocab(TARGET_CHARS)
     model = Seq2Seq(len(src_vocab), len(tgt_vocab), hidden_size=64, attention="additive")
-    batch = make_batch(train.sources[:32], train.targets[:32], src_vocab, tgt_vocab)
-    loss = seq2seq_loss(model(batch), batch.target)      # teacher forcing
-    tokens = greedy_search(model.step, model.start(batch.src), bos=Vocab.BOS, eos=Vocab.EOS,
-                           max_len=12)                  # free running
+    batches = bucket_batches(train.sources, train.targets, src_vocab, tgt_vocab, 32, seed=2)
+    fit(model, batches, seq2seq_loss, steps=200, lr=1e-2, clip_norm=1.0)  # teacher forcing
+    translate(model, ["Thu 3 Mar 1994"], src_vocab, tgt_vocab)           # free running
+    translate(model, ["Thu 3 Mar 1994"], src_vocab, tgt_vocab, width=3)  # beam search
 
 The encoder reads the source characters with a GRU. The decoder is a second GRU that
-starts from the encoder's last state and emits the target one character at a time. With
-`attention`, each decoder state also takes a weighted average of the encoder's states
-(Luong, Pham & Manning 2015's arrangement), with weights from an additive score
-(Bahdanau, Cho & Bengio 2015) or a dot product (Luong et al. 2015).
+starts from the encoder's last state and emits the target one character at a time,
+reading at every step a context vector: the encoder's last state without attention (as in
+Cho et al. 2014), or, with `attention`, an average of all the encoder's states weighted by
+an additive (Bahdanau, Cho & Bengio 2015) or dot-product (Luong, Pham & Manning 2015) score.
 
 `greedy_search` and `beam_search` work with any model that offers a `step` function
 (last tokens, state) -> (log-probabilities, state), so the tests can check them on a
@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -226,22 +225,17 @@ def pad(sequences: Sequence[Sequence[int]], value: int = Vocab.PAD) -> Tensor:
     return out
 
 
-class Batch(NamedTuple):
-    """One batch for teacher forcing: the sources, and the decoder's inputs, which are the
-    targets shifted right by one behind BOS. With `fit`, the batch function returns
-    (Batch, target) and the model is called on the Batch."""
-
-    src: Tensor                          # (B, S) source ids, PAD on the right
-    tgt_in: Tensor                       # (B, T) BOS y_1 ... y_{T-1}
-
-    def to(self, device) -> Batch:
-        return Batch(self.src.to(device), self.tgt_in.to(device))
-
-
 def make_batch(sources: Sequence[str], targets: Sequence[str], src_vocab: Vocab,
-               tgt_vocab: Vocab) -> tuple[Batch, Tensor]:
-    """(Batch, target ids (B, T)) for texts: the target is each target's characters then
-    EOS, padded with PAD, which `seq2seq_loss` ignores."""
+               tgt_vocab: Vocab) -> tuple[tuple[Tensor, Tensor], Tensor]:
+    """((src, tgt_in), target) for teacher forcing, from texts:
+
+    - src (B, S): the sources' ids, PAD on the right;
+    - tgt_in (B, T): what the decoder reads, BOS then the target shifted right by one;
+    - target (B, T): what it must predict, each target's ids then EOS, PAD on the right,
+      which `seq2seq_loss` leaves out.
+
+    (src, tgt_in) is what `Seq2Seq` takes, so `fit` can be given batches of this form.
+    """
     if len(sources) != len(targets):
         raise ValueError(f"sources and targets must have the same length, "
                          f"got {len(sources)} and {len(targets)}")
@@ -249,7 +243,35 @@ def make_batch(sources: Sequence[str], targets: Sequence[str], src_vocab: Vocab,
     target = pad([tgt_vocab.encode(t, eos=True) for t in targets])
     tgt_in = torch.cat([torch.full_like(target[:, :1], Vocab.BOS), target[:, :-1]], dim=1)
     tgt_in[tgt_in == Vocab.EOS] = Vocab.PAD      # nothing is fed after the end
-    return Batch(src, tgt_in), target
+    return (src, tgt_in), target
+
+
+def bucket_batches(sources: Sequence[str], targets: Sequence[str], src_vocab: Vocab,
+                   tgt_vocab: Vocab, batch_size: int, seed: int | None = None
+                   ) -> Callable[[], tuple[tuple[Tensor, Tensor], Tensor]]:
+    """A function returning a random batch ((src, tgt_in), target) at each call, for `fit`.
+
+    Every batch is drawn from pairs whose sources have the same length ("bucketing"), so
+    it needs no padding and the encoder runs no more steps than its sources are long.
+    A length is chosen with probability proportional to how many pairs have it, so every
+    pair is equally likely to be drawn.
+    """
+    if len(sources) != len(targets) or not sources:
+        raise ValueError(f"sources and targets must be non-empty and of the same length, "
+                         f"got {len(sources)} and {len(targets)}")
+    check_int("batch_size", batch_size)
+    g = generator(seed)
+    lengths = torch.tensor([len(s) for s in sources])
+    buckets = [torch.nonzero(lengths == n).flatten() for n in lengths.unique()]
+    sizes = torch.tensor([len(b) for b in buckets], dtype=torch.float)
+
+    def batch() -> tuple[tuple[Tensor, Tensor], Tensor]:
+        bucket = buckets[int(torch.multinomial(sizes, 1, generator=g))]
+        rows = bucket[torch.randint(0, len(bucket), (batch_size,), generator=g)].tolist()
+        return make_batch([sources[i] for i in rows], [targets[i] for i in rows],
+                          src_vocab, tgt_vocab)
+
+    return batch
 
 
 def seq2seq_loss(logits: Tensor, target: Tensor) -> Tensor:
@@ -311,17 +333,23 @@ class Attention(nn.Module):
 class Seq2Seq(nn.Module):
     """An encoder-decoder GRU, with or without attention.
 
-    encoder:  k_j = GRU(embed(x_j), k_{j-1}),                       j = 1..S
-    decoder:  s_t = GRU(embed(y_{t-1}), s_{t-1}),  s_0 = k_S,       t = 1..T
-    read-out without attention:  p(y_t) = softmax(W_o s_t)
-    with attention:  c_t = sum_j a_tj k_j,  p(y_t) = softmax(W_o tanh(W_c [c_t; s_t]))
+        encoder:  k_j = GRU(embed(x_j), k_{j-1}),                 j = 1..S
+        decoder:  s_t = GRU(embed(y_{t-1}), s_{t-1}),  s_0 = k_S, y_0 = BOS
+        context:  c_t = k_S without attention,  sum_j a_tj k_j with it
+        read-out: p(y_t | y_<t, x) = softmax(W_o tanh(W_c [c_t; s_t] + b_c) + b_o)
+
+    Attention follows Luong et al.'s arrangement: the decoder state s_t is computed first
+    and then queries the encoder states, so teacher forcing runs the decoder over the
+    whole target in one call. `attention_size` is the width of the additive score's
+    hidden layer (half the hidden size by default); the dot product has none.
 
     The source is packed (torch.nn.utils.rnn.pack_padded_sequence), so the encoder never
     reads the padding and k_S is each source's own last state.
     """
 
     def __init__(self, src_vocab_size: int, tgt_vocab_size: int, hidden_size: int = 64,
-                 embedding_size: int = 16, attention: str | None = None) -> None:
+                 embedding_size: int = 16, attention: str | None = None,
+                 attention_size: int | None = None) -> None:
         super().__init__()
         for name, value in (("src_vocab_size", src_vocab_size),
                             ("tgt_vocab_size", tgt_vocab_size), ("hidden_size", hidden_size),
@@ -332,9 +360,10 @@ class Seq2Seq(nn.Module):
         self.tgt_embed = nn.Embedding(tgt_vocab_size, embedding_size, padding_idx=Vocab.PAD)
         self.encoder = nn.GRU(embedding_size, hidden_size, batch_first=True)
         self.decoder = nn.GRU(embedding_size, hidden_size, batch_first=True)
-        self.attention = (Attention(attention, hidden_size, hidden_size)
+        self.attention = (Attention(attention, hidden_size, hidden_size,
+                                    attention_size or max(1, hidden_size // 2))
                           if attention is not None else None)
-        self.combine = nn.Linear(2 * hidden_size, hidden_size) if attention else None
+        self.combine = nn.Linear(2 * hidden_size, hidden_size)
         self.out = nn.Linear(hidden_size, tgt_vocab_size)
 
     def start(self, src: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -347,8 +376,12 @@ class Seq2Seq(nn.Module):
         lengths = mask.sum(1)
         if (lengths == 0).any():
             raise ValueError("every source needs at least one character that is not PAD")
-        packed = nn.utils.rnn.pack_padded_sequence(self.src_embed(src), lengths.cpu(),
-                                                   batch_first=True, enforce_sorted=False)
+        embedded = self.src_embed(src)
+        if bool(mask.all()):                       # no padding: nothing to pack
+            keys, h = self.encoder(embedded)
+            return h[0], keys, mask
+        packed = nn.utils.rnn.pack_padded_sequence(embedded, lengths.cpu(), batch_first=True,
+                                                   enforce_sorted=False)
         keys, h = self.encoder(packed)
         keys, _ = nn.utils.rnn.pad_packed_sequence(keys, batch_first=True,
                                                    total_length=src.shape[1])
@@ -363,13 +396,19 @@ class Seq2Seq(nn.Module):
         weights = None
         if self.attention is not None:
             context, weights = self.attention(states, keys, mask)
-            states = torch.tanh(self.combine(torch.cat([context, states], dim=-1)))
+        else:                                          # the encoder's last state, always
+            last = mask.sum(1) - 1
+            context = keys[torch.arange(len(keys)), last][:, None].expand_as(states)
+        states = torch.tanh(self.combine(torch.cat([context, states], dim=-1)))
         return self.out(states), (h_last[0], keys, mask), weights
 
-    def forward(self, batch: Batch) -> Tensor:
-        """Teacher forcing: logits (B, T, V) for every target position at once, each step
-        fed the true previous character."""
-        logits, _, _ = self.decode(batch.tgt_in, self.start(batch.src))
+    def forward(self, inputs: tuple[Tensor, Tensor]) -> Tensor:
+        """Teacher forcing: (src, tgt_in) -> logits (B, T, V) for every target position at
+        once, each step fed the true previous character."""
+        if not (isinstance(inputs, (tuple, list)) and len(inputs) == 2):
+            raise TypeError("a Seq2Seq takes one argument, the pair (src, tgt_in)")
+        src, tgt_in = inputs
+        logits, _, _ = self.decode(tgt_in, self.start(src))
         return logits
 
     def step(self, tokens: Tensor, state) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor]]:
