@@ -1063,9 +1063,12 @@ assert leaky_max == passengers[120:].max() > 1.2 * passengers[:120].max()
 #
 # > **Common mistake.** "Never shuffle a time series." Shuffling the *training windows* is
 # > fine: the networks of this chapter are trained on random batches of windows, and nothing
-# > leaks, because each window carries its own past. What must never happen is shuffling
-# > the windows *before* splitting them into training and test, because neighbouring
-# > windows overlap.
+# > leaks, because each window carries its own past. What goes wrong is shuffling the
+# > windows *before* splitting them into training and test, because neighbouring windows
+# > overlap: a model that can memorise its neighbours is then tested on what it memorised.
+# > (For a purely linear autoregression with uncorrelated errors, a random split happens to
+# > be harmless, as Bergmeir, Hyndman & Koo (2018) proved and chapter 01's exercise 3
+# > measured; for a network there is no such guarantee.)
 #
 # The check counts how many test targets are also the target of some training window, when
 # the airline windows (24 months in, 12 out) are split 80/20 at random and in time:
@@ -1269,6 +1272,9 @@ for k in (0, 4, 8, 12):
 # - Bengio, S., Vinyals, O., Jaitly, N., & Shazeer, N. (2015). Scheduled sampling for
 #   sequence prediction with recurrent neural networks. In *Advances in Neural Information
 #   Processing Systems 28*, 1171–1179.
+# - Bergmeir, C., Hyndman, R. J., & Koo, B. (2018). A note on the validity of
+#   cross-validation for evaluating autoregressive time series prediction. *Computational
+#   Statistics & Data Analysis*, 120, 70–83.
 # - Box, G. E. P., & Jenkins, G. M. (1976). *Time Series Analysis: Forecasting and Control*
 #   (revised edition). Holden-Day. (The airline passengers are its series G.)
 # - Fama, E. F. (1970). Efficient capital markets: a review of theory and empirical work.
