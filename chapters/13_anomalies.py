@@ -679,7 +679,8 @@ plot_detections("ECG")
 #   two neighbours cannot see order over a beat.
 # - **The sequence models find all three.** The matrix profile, the autoencoder and the
 #   predictor each flag points in every one of the three ranges. The matrix profile has the
-#   highest PR-AUC; the autoencoder comes next; the predictor's errors are spiky (it is
+#   highest PR-AUC; the autoencoder comes next, ahead of the predictor's mean over its
+#   three seeds; the predictor's errors are spiky (it is
 #   wrong at a few points of each abnormal beat, not all of them), which costs it PR-AUC.
 #   None of them covers range 1 well: after its one drawn-out beat, the beats are normal in
 #   shape, only late, and windows of normal shape look normal. The label marks 100 points;
@@ -719,7 +720,7 @@ assert ecg_results.loc["first difference", "PR-AUC"] < 1.5 * share          # ch
 assert ecg_results.loc["LSTM autoencoder", "PR-AUC"] > 10 * share
 assert predictor_ecg["PR-AUC"].min() > 5 * share
 assert matrix_profile["PR-AUC"] > ecg_results.loc["LSTM autoencoder", "PR-AUC"] \
-    > predictor_ecg["PR-AUC"].max()
+    > predictor_ecg["PR-AUC"].mean()
 assert predictor_ecg["PA-F1"].min() > matrix_profile["PA-F1"]          # PA-F1 ranks it first,
 assert predictor_ecg["F1"].max() < matrix_profile["F1"]                # the honest F1 last
 
