@@ -280,10 +280,10 @@ assert swing[-1] > 5 * swing[0] and log_swing[-1] < 1.5 * log_swing[0]
 # The airline series grows, and its seasonal swing grows with it: 44 thousand passengers
 # between the quietest and busiest month of 1949, 232 thousand in 1960. The season is
 # *multiplicative*, a percentage of the level. In logarithms it becomes additive: the swing
-# is 0.353 in 1949 and 0.467 in 1960, close to constant. So every model in this chapter
-# forecasts the **log** of the passengers, as Box & Jenkins did, and the forecasts are turned
-# back into passengers (with `exp`) before they are scored. CO$_2$ has a season of constant
-# size and is modelled as it is.
+# is 0.353 in 1949 and 0.467 in 1960, a ratio of 1.3 instead of 5.3. So every model in this
+# chapter forecasts the **log** of the passengers, as Box & Jenkins did, and the forecasts
+# are turned back into passengers (with `exp`) before they are scored. CO$_2$ has a season
+# of constant size and is modelled as it is.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
@@ -315,7 +315,7 @@ plt.show()
 # origin it is given the data up to that origin: SARIMA and ETS update their states with
 # them, and the autoregression and the networks read their last 24 months as a window. This
 # is rolling origin *without re-estimation*; refitting at every origin is the other
-# variant (exercise 4), costlier and for these series not very different.
+# variant, costlier, and for SARIMA on the airline series hardly different (exercise 4).
 # `rnnbook.forecast.rolling_origins` lists the origins and `origin_windows` cuts the window
 # before each one and the 12 values after it.
 
@@ -368,8 +368,8 @@ plt.show()
 #   {\frac{1}{T-m}\sum_{t=m+1}^{T} |y_t - y_{t-m}|},$$
 #
 # with $m = 12$ for monthly data and $y_1, \dots, y_T$ the training series. MASE 1 means
-# "as good as copying last year's value was in the past"; below 1 is better. It is never
-# infinite when the data cross zero, unlike percentage errors.
+# "as good as copying last year's value was in the past"; below 1 is better. Unlike
+# percentage errors, it stays finite when the data reach or cross zero.
 #
 # The **symmetric mean absolute percentage error**, the main score of the M3 and M4
 # competitions, is
@@ -490,8 +490,9 @@ for s in SERIES.values():
     assert max(scores["AR(24)"], scores["ETS"], scores["SARIMA"]) < 0.5 * scores["seasonal naive"]
 
 # %% [markdown]
-# On both series the three models beat the two naive forecasts by far, and the linear
-# autoregression, the simplest of them, is the best: MASE 0.445 on the airline and 0.347
+# On both series the three models beat the two naive forecasts by far (less than half the
+# seasonal naive MASE, asserted), and chapter 01's linear autoregression is the best of
+# them: MASE 0.445 on the airline and 0.347
 # on CO$_2$, ahead of SARIMA (0.542 and 0.375) and ETS (0.723 and 0.436). These are the
 # numbers the networks have to beat.
 #
@@ -502,8 +503,8 @@ for s in SERIES.values():
 # Chapter 01 standardised CO$_2$ with the mean and standard deviation of the training
 # months, and warned that the test months reach more than three standard deviations, far past
 # anything seen in training. For a linear model that is harmless. For a network it is not:
-# its tanh and sigmoid units saturate, so its output is bounded by what it learned, and it
-# cannot follow a trend above its training range. Let us see it on the airline series,
+# its tanh and sigmoid units saturate, so its output cannot grow past a bound set by its
+# weights, and it cannot follow a trend far beyond its training range. Let us see it on the airline series,
 # with an LSTM fed the standardised log passengers of the last 24 months and trained to
 # output the next 12, three seeds.
 #
@@ -559,10 +560,11 @@ assert max(highest) < s.actual.max() - 30
 
 # %% [markdown]
 # Fed levels, the LSTM is about as bad as the seasonal naive forecast (MASE above 1.5 for
-# every seed, three times SARIMA's), and none of its forecasts comes within 30 thousand of
-# the 622 thousand passengers of July 1960: it barely leaves the range of its training
-# years, whose highest month had 505. Statistical models avoid the problem by *differencing*: SARIMA works on
-# the changes from last month and from last year, not on levels. We do the same for the
+# every seed, more than twice SARIMA's), and none of its forecasts comes within 30
+# thousand of the 622 thousand passengers of July 1960: it hardly leaves the range of its
+# training years, whose busiest month had 505. Statistical models avoid the problem by
+# *differencing*: SARIMA works on the changes from last month and from last year, not on
+# levels. We do the same for the
 # networks, in the way DeepAR (Salinas et al. 2020) and many others do: each window is
 # expressed **relative to its last value**, in units of the typical monthly change of the
 # training months, $s$:
@@ -697,14 +699,13 @@ assert n_weights > SERIES["airline"].n_windows * H == 1020
 
 # %% [markdown]
 # SARIMA$(0,1,1)(0,1,1)_{12}$ has three parameters, and its structure (difference by a
-# month and by a year, then a little smoothing) *is* what these series do. The AR(24) has
-# 25 weights per horizon, and least squares finds the best ones exactly. The LSTM has
+# month and by a year, then a little smoothing) is close to what these series do. The
+# AR(24) has 25 weights per horizon, and least squares finds the best ones exactly. The LSTM has
 # 1,624 weights, found by 300 steps of a noisy optimiser, and must discover the season and
 # the trend from 85 windows that overlap almost entirely. With 144 points in all, the
-# airline series is simply too short for a network to beat a model that knows the shape of
-# the answer in advance. CO$_2$ is almost four times longer, and within this chapter's
-# budget the networks still do not catch up. This agrees with the large
-# comparisons: on the 1,045 monthly series of the M3 competition, Makridakis, Spiliotis &
+# airline series is too short for our networks to beat models that know the shape of the
+# answer in advance. CO$_2$ is almost four times longer, and within this chapter's budget
+# the networks still do not catch up. This agrees with the large comparisons: on the 1,045 monthly series of the M3 competition, Makridakis, Spiliotis &
 # Assimakopoulos (2018) found popular machine-learning forecasters, LSTMs among them,
 # behind simple statistical methods at every horizon; the winner of the later M4
 # competition was a *hybrid* of exponential smoothing and an LSTM (Smyl 2020), trained across
@@ -808,7 +809,7 @@ assert abs(at["direct"][:, 1].mean() - at["multi-output"][:, 1].mean()) < 0.1
 
 # %% [markdown]
 # One month ahead, the one-step LSTM is better than the multi-output one, whose 16 units
-# must serve twelve horizons at once (asserted below on the means over seeds). Twelve
+# must serve twelve horizons at once (asserted above, on the means over seeds). Twelve
 # months ahead, the direct and the multi-output LSTMs are about equally good (their means
 # within 0.1, asserted). The recursive LSTM, which feeds its own forecasts back in eleven
 # times, was the worst of the three at $h = 12$ in the run stored here and the one whose
@@ -862,14 +863,30 @@ for kind in ("LSTM", "GRU"):
 # cover 79.0% of the values and its 95% intervals 94.9%. The networks' intervals are too
 # narrow: on average over the seeds their 80% intervals cover more than 55% but at least
 # 3 points less than SARIMA's, and their 95% intervals between 78% and 93.5% (asserted
-# bands). The reason is where the
-# networks learned their standard deviation: on the training windows, where their errors
-# are smaller than on months they have never seen. A model's own estimate of its
-# uncertainty inherits its overfitting; SARIMA, with three parameters, hardly overfits.
+# bands). Why? The networks learned their standard deviation on the training windows.
+# Their 80% intervals on those same windows:
+
+# %%
+s = SERIES["CO2"]
+X_fit, Y_fit = rnnbook.make_windows(s.y[:s.cut], LAGS, H)
+for kind, models in s.nets.items():
+    inside = [coverage(Y_fit, *gaussian_interval(*network_forecast(m, X_fit, s.scale), 0.8))
+              for m in models]
+    print(f"CO2 {kind.upper()}: 80% intervals cover {np.mean(inside):.3f} of the training "
+          f"windows, {mean_coverage('CO2', kind.upper(), 0.8):.3f} from the test origins "
+          f"(means of 3 seeds)")
+    assert np.mean(inside) > mean_coverage("CO2", kind.upper(), 0.8) + 0.05
+
+# %% [markdown]
+# On the windows they were trained on, the networks' intervals cover far more than from the
+# test origins (by more than 5 points, asserted): their errors there are smaller than on
+# months they have never seen, and so is the spread they learned. A model's estimate of its
+# own uncertainty inherits its overfitting. SARIMA, with three parameters, hardly
+# overfits.
 #
 # The airline series shows the other side. SARIMA's intervals are too *wide* there: its 80%
-# intervals cover 97.4%. Its noise variance was estimated on 1949–1958, and 1959–1960 were
-# calmer. The networks' intervals land closer to their nominal levels (bands asserted: 60%
+# intervals cover 97.4%. Its forecasts of 1959–1960 were better than the noise variance it
+# estimated on 1949–1958 implied. The networks' intervals land closer to their nominal levels (bands asserted: 60%
 # to 90% for the 80% intervals), but do not read much into that: 13 origins one month
 # apart share most of their targets, so these 156 forecasts hold barely two years of
 # independent evidence. Coverage needs many origins before it means anything.
@@ -906,8 +923,9 @@ plt.show()
 # package (`arch.data.sp500`; arch is under the NCSA licence, the data are from Yahoo
 # Finance). The recipe is the one of a widely copied blog post: windows of the last 20
 # closing prices, each divided by its first price ("normalised windows"), an LSTM trained
-# to predict the next day's price from them, and a plot. The models learn from 1999–2014
-# and are tested on 2015–2018.
+# to predict the next day's price from them, and a plot. Our LSTM is the one of section 6,
+# with its Gaussian head; its mean is the prediction. The models learn from 1999–2014 and
+# are tested on 2015–2018.
 
 # %% tags=["nbval-check-output"]
 prices = sp500.load()["Close"]
@@ -991,8 +1009,8 @@ for seed, fc in zip(SEEDS, price_fc, strict=True):
 # its output correlates more with yesterday's price than with today's, its daily moves
 # repeat the market's moves of the day before, not the same day, and it calls the
 # direction of the next move no better than a coin or "always up" (within three standard
-# errors of a coin, asserted). It learned the one thing the data
-# support: tomorrow's price is close to today's. The plot looks excellent because the
+# errors of a coin, asserted). It learned the one thing the data support: tomorrow's price
+# is close to today's. The plot looks excellent because the
 # day-to-day moves are tiny next to the range of the index over four years.
 #
 # ### The same on returns
@@ -1025,9 +1043,10 @@ for seed in SEEDS:
 # %% [markdown]
 # On returns the illusion is gone. The LSTM's forecasts are no better than forecasting
 # zero (their mean squared error is not 2% below it), their correlation with what happened
-# is below 0.15, and they get the sign right about as often as a coin or "always up". Daily returns of a broad index are close to
-# unpredictable from their own past, as the efficient-market view (Fama 1970) says; the
-# excellent price plot was persistence all along.
+# is below 0.15, and they get the sign right about as often as a coin or "always up".
+# Daily returns of a broad index are close to unpredictable from their own past, as the
+# efficient-market view (Fama 1970) says; the excellent price plot was persistence all
+# along.
 #
 # > **Common mistake.** "Our LSTM predicts the stock price with 99% accuracy", backed by a
 # > plot of predicted against actual prices. Any forecast close to yesterday's price
