@@ -9,8 +9,8 @@ forward inputs and return values, the same parameter names and shapes, so a stat
 loads in either direction. The equations live in `rnnbook.gates`; a cell holds the weights,
 checks its input, and calls them. The helpers that create, initialise and check weights
 and states here (`register_weights`, `reset_uniform`, `check_sizes`, `check_input`,
-`as_state`) are shared with the layers of `rnnbook.layers`; they are internal, not part of
-the public API listed in `__all__`.
+`check_dtype`, `as_state`) are shared with the layers of `rnnbook.layers`; they are
+internal, not part of the public API listed in `__all__`.
 
 A hidden_size of 0 is refused, as by the layers of both libraries (torch.nn's cells accept
 it and return empty states): a recurrent cell without units is almost always a bug.
@@ -66,8 +66,9 @@ def check_sizes(input_size, hidden_size) -> tuple[int, int]:
 # ---------------------------------------------------------------------------
 
 
-def check_input(input, module: nn.Module, dims: tuple[int, ...], weight: Tensor) -> None:
-    """The checks torch.nn makes, with the same exception types (InputError is both).
+def check_input(input, module: nn.Module, dims: tuple[int, ...]) -> None:
+    """The checks torch.nn makes of the input's shape, with the same exception types
+    (InputError is both). The dtype is checked after the state, as torch.nn does.
 
     dims: the numbers of dimensions allowed, unbatched first: (1, 2) for a cell, (2, 3)
     for a layer, (2,) for the data of a PackedSequence.
@@ -82,6 +83,11 @@ def check_input(input, module: nn.Module, dims: tuple[int, ...], weight: Tensor)
     if input.size(-1) != module.input_size:
         raise InputError(f"{name} input must have input_size={module.input_size} features "
                          f"in its last dimension, got shape {tuple(input.shape)}")
+
+
+def check_dtype(input: Tensor, module: nn.Module, weight: Tensor) -> None:
+    """The input's dtype must be the weights', with a remedy in the message."""
+    name = type(module).__name__
     if input.dtype != weight.dtype and not input.is_floating_point():
         raise InputError(f"{name} input dtype ({input.dtype}) does not match weight dtype "
                          f"({weight.dtype}): it must be floating point. Convert input: "
@@ -163,10 +169,11 @@ class CellBase(nn.Module):
         return self.equations(x_proj, state, self.weight_hh, self.bias_hh, **self.options())
 
     def forward(self, input: Tensor, hx=None):
-        check_input(input, self, (1, 2), self.weight_ih)
+        check_input(input, self, (1, 2))
         batched = input.dim() == 2
         shape = (input.size(0), self.hidden_size) if batched else (self.hidden_size,)
         state = as_state(hx, self.state_names, (shape,) * len(self.state_names), input)
+        check_dtype(input, self, self.weight_ih)
         if not batched:
             input, state = input.unsqueeze(0), tuple(t.unsqueeze(0) for t in state)
         out = self.step(F.linear(input, self.weight_ih, self.bias_ih), state)

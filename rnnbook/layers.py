@@ -27,7 +27,14 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnbook import gates
-from rnnbook.cells import as_state, check_input, check_sizes, register_weights, reset_uniform
+from rnnbook.cells import (
+    as_state,
+    check_dtype,
+    check_input,
+    check_sizes,
+    register_weights,
+    reset_uniform,
+)
 from rnnbook.checks import InputError, check_bool, check_choice, check_int
 
 __all__ = ["GRU", "LSTM", "RNN", "RecurrentBase"]
@@ -52,11 +59,7 @@ class RecurrentBase(nn.Module):
         self.bias = check_bool("bias", bias)
         self.batch_first = check_bool("batch_first", batch_first)
         self.bidirectional = check_bool("bidirectional", bidirectional)
-        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) \
-                or not 0 <= dropout <= 1:
-            raise ValueError(f"dropout must be a number in [0, 1], the probability of "
-                             f"zeroing an element, got {dropout!r}")
-        self.dropout = float(dropout)
+        self.dropout = _check_dropout(dropout)
         if self.dropout > 0 and self.num_layers == 1:
             warnings.warn(f"dropout acts between stacked layers, so dropout={dropout} has no "
                           "effect with num_layers=1", stacklevel=2)
@@ -128,12 +131,12 @@ class RecurrentBase(nn.Module):
         packed = isinstance(input, PackedSequence)
         weight = self.weight_ih_l0
         if packed:
-            check_input(input.data, self, (2,), weight)
+            check_input(input.data, self, (2,))
             x, lengths = pad_packed_sequence(input)          # (T, B, I), original order
             alive = [(t < lengths).unsqueeze(-1).to(x.device) for t in range(x.size(0))]
             batched = True
         else:
-            check_input(input, self, (2, 3), weight)
+            check_input(input, self, (2, 3))
             batched = input.dim() == 3
             x = input.transpose(0, 1) if batched and self.batch_first else input
             x = x if batched else x.unsqueeze(1)            # (T, B, I)
@@ -147,6 +150,7 @@ class RecurrentBase(nn.Module):
         if not batched:
             shapes = [(s[0], s[2]) for s in shapes]
         state0 = as_state(hx, self.state_names, tuple(shapes), x)
+        check_dtype(x, self, weight)
         if not batched:
             state0 = tuple(s.unsqueeze(1) for s in state0)
 
@@ -233,6 +237,23 @@ class GRU(RecurrentBase):
         _no_projections(self, proj_size)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, 0, device, dtype)
+
+
+def _check_dropout(dropout) -> float:
+    """dropout as a float in [0, 1], refused with torch.nn's exception types: TypeError for
+    what float() cannot read (None, a list), ValueError for the rest (a bool, a string)."""
+    message = (f"dropout must be a number in [0, 1], the probability of zeroing an element, "
+               f"got {dropout!r}")
+    try:
+        float(dropout)
+    except TypeError:
+        raise TypeError(message) from None
+    except ValueError:
+        raise ValueError(message) from None
+    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) \
+            or not 0 <= dropout <= 1:
+        raise ValueError(message)
+    return float(dropout)
 
 
 def _no_projections(layer: nn.Module, proj_size) -> None:
