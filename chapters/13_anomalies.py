@@ -380,6 +380,9 @@ assert random_detector.loc["UCR 135", "PA-F1 mean"] < 0.1
 # All detectors work on the series standardised with the mean and standard deviation of
 # the fit part only. The window-based ones share one width, $W = 32$: a beat and a half
 # of the ECG, a sixth of a beat of UCR 135, and short enough to train LSTMs on in seconds.
+# We fixed this width, the network sizes and the step counts for the time budget rather
+# than by a search; but we did see test results while writing the chapter, a mild leak of
+# its own, so trust the large gaps below more than the small ones.
 
 # %%
 W = 32
@@ -680,11 +683,12 @@ plot_detections("ECG")
 #   points, 0.03: chance. The anomalies are in the order of the values, and a jump between
 #   two neighbours cannot see order over a beat.
 # - **The sequence models find all three.** The matrix profile, the autoencoder and the
-#   predictor each flag points in every one of the three ranges. The matrix profile has the
-#   highest PR-AUC; the autoencoder comes next, ahead of the predictor's mean over its
-#   three seeds; the predictor's errors are spiky (it is
-#   wrong at a few points of each abnormal beat, not all of them), which costs it PR-AUC.
-#   None of them covers range 1 well: after its one drawn-out beat, the beats are normal in
+#   predictor each flag points in every one of the three ranges. The matrix profile and the
+#   autoencoder have the highest PR-AUC, close to each other (which of the two is ahead
+#   depends on the autoencoder's seed: in our runs the autoencoder ranged from about 0.5 to
+#   0.68, the matrix profile is 0.678). The predictor, averaged over its three seeds, is
+#   behind both: its errors are spiky (it is wrong at a few points of each abnormal beat,
+#   not all of them), which costs it PR-AUC. None of them covers range 1 well: after its one drawn-out beat, the beats are normal in
 #   shape, only late, and windows of normal shape look normal. The label marks 100 points;
 #   the evidence is in about 30 of them.
 # - **Point adjustment reverses the ranking.** The predictor flags few points, but some in
@@ -721,8 +725,10 @@ assert ecg_results.loc["first difference", "flagged"] == 0
 assert ecg_results.loc["first difference", "PR-AUC"] < 1.5 * share          # chance
 assert ecg_results.loc["LSTM autoencoder", "PR-AUC"] > 10 * share
 assert predictor_ecg["PR-AUC"].min() > 5 * share
-assert matrix_profile["PR-AUC"] > ecg_results.loc["LSTM autoencoder", "PR-AUC"] \
-    > predictor_ecg["PR-AUC"].mean()
+autoencoder_auc = ecg_results.loc["LSTM autoencoder", "PR-AUC"]
+assert matrix_profile["PR-AUC"] > autoencoder_auc - 0.05            # a tie, or better
+assert autoencoder_auc > predictor_ecg["PR-AUC"].mean()
+assert matrix_profile["PR-AUC"] > predictor_ecg["PR-AUC"].max()
 assert predictor_ecg["PA-F1"].min() > matrix_profile["PA-F1"]          # PA-F1 ranks it first,
 assert predictor_ecg["F1"].max() < matrix_profile["F1"]                # F1 puts it below
 
@@ -741,8 +747,9 @@ assert predictor_ecg["F1"].max() < matrix_profile["F1"]                # F1 puts
 # ECG's anomalies change the rhythm, the rate or the direction of the beats, with values
 # that are all normal one by one. The one-liner is at chance, the isolation forest (which
 # ignores order within a window) is weak, and the detectors that model the sequence find
-# all three: the LSTM autoencoder and predictor, and, best of all here, the matrix profile,
-# which has no parameters to train and compares every test window with every normal one.
+# all three: the LSTM autoencoder and predictor, and the matrix profile, which has no
+# parameters to train, compares every test window with every normal one, and does as well
+# as the best LSTM.
 # That is what a recurrent model is for: **contextual anomalies**, where what is wrong is
 # what comes next given what came before. Where an LSTM should earn its cost (we have not
 # tested that here) is where the normal pattern is too varied to keep as a list of windows:
@@ -767,8 +774,8 @@ assert predictor_ecg["F1"].max() < matrix_profile["F1"]                # F1 puts
 #   PA-F1 ranked our LSTM predictor above the matrix profile when PR-AUC and point-wise F1
 #   ranked it below.
 # - On UCR 135 the one-liner ties the LSTMs under the UCR protocol and beats them on
-#   PR-AUC; on the ECG it is at chance, and the sequence models, the matrix profile first,
-#   find all three anomalies.
+#   PR-AUC; on the ECG it is at chance, and the sequence models find all three anomalies,
+#   the parameter-free matrix profile as well as the best LSTM.
 # - A recurrent detector is for contextual anomalies; check first that a one-liner or a
 #   nearest-neighbour search does not do as well.
 #
@@ -843,8 +850,8 @@ assert accepted == 12 + 2 * 100
 # With $h = 1 - (1-q)^{100}$, the expected counts are $TP = 300h$, $FN = 300(1 - h)$,
 # $FP = 9700q$. Too small a $q$ misses ranges; too large a $q$ floods the normal points.
 # The best rate is just under 2% (1.75% on our grid), where a detector that knows nothing
-# reaches an expected PA-F1 of 0.69, not far below the 0.78 of the matrix profile, the
-# best detector of this chapter by PR-AUC and F1. The simulation agrees within a
+# reaches an expected PA-F1 of 0.69, not far below the 0.78 of the matrix profile, one
+# of the two best detectors of this chapter by PR-AUC. The simulation agrees within a
 # few hundredths (the formula puts expected counts into a ratio, so it is approximate).
 #
 # </details>
