@@ -444,7 +444,7 @@ def _select(state: tuple, rows: Tensor) -> tuple:
 def greedy_search(step: Step, state: tuple, *, bos: int, eos: int, max_len: int) -> Tensor:
     """Free-running decoding that takes the most probable token at every step.
 
-    Returns tokens (B, L), L <= max_len; after EOS a row holds EOS.
+    Returns tokens (B, max_len); after EOS a row holds EOS.
     """
     batch_size = _check_search(state, bos, eos, max_len)
     tokens = torch.full((batch_size,), bos, dtype=torch.long)
@@ -457,7 +457,8 @@ def greedy_search(step: Step, state: tuple, *, bos: int, eos: int, max_len: int)
         done |= tokens == eos
         if done.all():
             break
-    return torch.stack(out, dim=1)
+    tokens = torch.stack(out, dim=1)
+    return nn.functional.pad(tokens, (0, max_len - tokens.shape[1]), value=eos)
 
 
 @torch.no_grad()
@@ -471,8 +472,8 @@ def beam_search(step: Step, state: tuple, *, bos: int, eos: int, max_len: int,
     finished and unfinished hypotheses compete on their totals. No length normalisation:
     the totals of sequences of different lengths are compared as they are.
 
-    Returns tokens (B, width, L), best first, and their total log-probabilities
-    (B, width). With width 1 it is greedy search.
+    Returns tokens (B, width, max_len), best first (after EOS a row holds EOS), and their
+    total log-probabilities (B, width). With width 1 it is greedy search.
     """
     batch_size = _check_search(state, bos, eos, max_len)
     width = check_int("width", width)
@@ -498,7 +499,8 @@ def beam_search(step: Step, state: tuple, *, bos: int, eos: int, max_len: int,
         state, done = _select(state, rows), done[rows] | (tokens == eos)
         if done.all():
             break
-    return torch.stack(history, dim=1).reshape(batch_size, width, -1), scores
+    tokens = torch.stack(history, dim=1).reshape(batch_size, width, -1)
+    return nn.functional.pad(tokens, (0, max_len - tokens.shape[-1]), value=eos), scores
 
 
 @torch.no_grad()

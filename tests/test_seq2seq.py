@@ -330,7 +330,7 @@ def test_beam_finds_the_best_sequence_where_greedy_does_not():
     assert best == [C, Vocab.EOS] and p_best == pytest.approx(0.25)
     step = table_step(TABLE)
     greedy = s2s.greedy_search(step, start_state(), bos=Vocab.BOS, eos=Vocab.EOS, max_len=5)
-    assert greedy[0].tolist()[:3] == [A, A, Vocab.EOS]
+    assert greedy[0].tolist() == [A, A, Vocab.EOS, Vocab.EOS, Vocab.EOS]   # padded to max_len
     assert sequence_probability(greedy[0].tolist()) == pytest.approx(0.4 * 0.28)
     tokens, scores = s2s.beam_search(step, start_state(), bos=Vocab.BOS, eos=Vocab.EOS,
                                      max_len=5, width=3)
@@ -355,7 +355,7 @@ def test_beam_scores_are_the_log_probabilities_and_sorted():
     step = table_step(TABLE)
     tokens, scores = s2s.beam_search(step, start_state(2), bos=Vocab.BOS, eos=Vocab.EOS,
                                      max_len=5, width=4)
-    assert tokens.shape[:2] == (2, 4) and scores.shape == (2, 4)
+    assert tokens.shape == (2, 4, 5) and scores.shape == (2, 4)
     assert torch.equal(tokens[0], tokens[1])                  # rows are independent
     assert (scores[:, :-1] >= scores[:, 1:]).all()
     for k in range(4):
