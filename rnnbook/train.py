@@ -149,11 +149,11 @@ def check_loss_inputs(loss_fn: Callable, prediction, target) -> None:
     elementwise = isinstance(loss_fn, ELEMENTWISE_LOSSES) or loss_fn in ELEMENTWISE_FUNCTIONS
     if elementwise and isinstance(prediction, Tensor) and isinstance(target, Tensor) \
             and prediction.shape != target.shape:
+        name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
         raise ValueError(f"the model's prediction has shape {tuple(prediction.shape)} but the "
-                         f"target has shape {tuple(target.shape)}: {type(loss_fn).__name__} "
-                         f"would broadcast them and compare the wrong pairs. Make the shapes "
-                         f"equal (SequenceModel(..., squeeze=True) predicts (B,) for a target "
-                         f"(B,))")
+                         f"target has shape {tuple(target.shape)}: {name} would broadcast "
+                         f"them and compare the wrong pairs. Make the shapes equal "
+                         f"(SequenceModel(..., squeeze=True) predicts (B,) for a target (B,))")
 
 
 def _scalar_loss(loss, step: int, batch) -> Tensor:

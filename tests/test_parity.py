@@ -183,8 +183,6 @@ def non_contiguous(t):
 @pytest.mark.parametrize("info, k, impl", sample_params())
 def test_non_contiguous_tensors(info, k, impl):
     sample = samples(info, requires_grad=True)[k]
-    if has_packed(sample):
-        pytest.skip("a PackedSequence's data is made contiguous by pack_padded_sequence")
     m = build(info, impl, sample)
     args = sample.forward_input.args
 
@@ -195,7 +193,9 @@ def test_non_contiguous_tensors(info, k, impl):
                    for t in tensors(out))
         return out, torch.autograd.grad(loss, tensors(args) + list(m.parameters()))
 
-    nc_args = tuple(tuple(non_contiguous(t) for t in a) if isinstance(a, tuple)
+    nc_args = tuple(PackedSequence(non_contiguous(a.data), a.batch_sizes, a.sorted_indices,
+                                   a.unsorted_indices) if isinstance(a, PackedSequence)
+                    else tuple(non_contiguous(t) for t in a) if isinstance(a, tuple)
                     else non_contiguous(a) for a in args)
     assert not all(t.is_contiguous() for t in tensors(nc_args))
     assert_equal(run(args), run(nc_args))
