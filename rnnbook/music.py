@@ -10,8 +10,8 @@
 
     python -m rnnbook.music build            # remake the shipped data from music21's corpus
 
-Parsing a few hundred MusicXML files takes about a minute, far too long for a chapter, so
-the piano rolls ship in `rnnbook/datasets/bach_chorales.npz`, made by `build`, which also
+Parsing a few hundred MusicXML files takes half a minute of CPU and more, so the piano
+rolls ship in `rnnbook/datasets/bach_chorales.npz`, made by `build`, which also
 writes `music21_corpus.json`: its command, the versions used and hashes of what it read
 and wrote. The folk songs are read from the installed corpus instead (plain text, read in
 a fraction of a second), since their licence allows distribution with music21 only.
@@ -36,7 +36,16 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnnbook.checks import check_choice, check_float, check_int
+from rnnbook.checks import check_choice, check_float, check_int, to_numpy
+
+__all__ = [
+    "Chorales", "TuneCheck", "bernoulli_nll", "build", "check_roll", "check_rolls", "check_tune",
+    "chorale_files", "chorale_rolls", "clean_abc", "corpus_root", "essen_files",
+    "essen_tunes", "frame_batch", "frame_nll", "load_abc", "load_chorales", "load_manifest",
+    "marginal_nll", "ngram_tunes", "parse_abc", "piano_roll", "plot_roll", "plot_tune",
+    "read_midi", "repeat_nll", "repeat_weight", "roll_to_score", "rolls_sha256",
+    "sample_roll", "sample_tunes", "split_of", "write_midi",
+]
 
 LOWEST_PITCH = 21
 """MIDI number of the lowest piano key, A0. The roll's 88 columns are keys A0 to C8."""
@@ -76,6 +85,16 @@ def check_roll(roll, name: str = "roll") -> np.ndarray:
     if arr.dtype != bool and not np.isin(arr, (0, 1)).all():
         raise ValueError(f"{name} must hold 0/1 or bool values")
     return arr.astype(bool)
+
+
+def check_rolls(rolls, name: str = "rolls") -> list[np.ndarray]:
+    """A non-empty list of piano rolls, each checked by `check_roll`."""
+    if isinstance(rolls, np.ndarray) and rolls.ndim == 2:
+        raise TypeError(f"{name} must be a list of piano rolls, got one (steps, 88) array: "
+                        f"wrap it in a list")
+    if not isinstance(rolls, (list, tuple)) or not rolls:
+        raise ValueError(f"{name} must be a non-empty list of (steps, {NUM_PITCHES}) piano rolls")
+    return [check_roll(r, f"{name}[{i}]") for i, r in enumerate(rolls)]
 
 
 def piano_roll(score, step: float = STEP) -> np.ndarray:
@@ -131,6 +150,8 @@ def roll_to_score(roll, step: float = STEP):
 def write_midi(roll, path, step: float = STEP) -> Path:
     """Write a piano roll as a MIDI file through music21 and return its path. The steps
     after the last note are not stored: MIDI has no silence after the end."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"path must be a str or Path, got {type(path).__name__}")
     path = Path(path)
     if path.suffix.lower() not in (".mid", ".midi"):
         raise ValueError(f"path must end in .mid or .midi, got {str(path)!r}")
@@ -217,9 +238,7 @@ def frame_batch(rolls) -> tuple[Tensor, Tensor]:
     all-zero "start" frame. Rolls of different lengths are padded at the end: inputs with
     zeros, targets with PAD, which `frame_nll` skips. Returns float32 (B, T_max, 88) each.
     """
-    if not isinstance(rolls, (list, tuple)) or not rolls:
-        raise ValueError("rolls must be a non-empty list of (steps, 88) piano rolls")
-    rolls = [check_roll(r, f"rolls[{i}]") for i, r in enumerate(rolls)]
+    rolls = check_rolls(rolls)
     longest = max(len(r) for r in rolls)
     x = torch.zeros(len(rolls), longest, NUM_PITCHES)
     y = torch.full((len(rolls), longest, NUM_PITCHES), PAD)
@@ -250,14 +269,26 @@ def frame_nll(logits: Tensor, targets: Tensor) -> Tensor:
 
 
 def bernoulli_nll(probs, rolls) -> float:
-    """Mean over all steps of the rolls of -sum_k log P(frame), for a (steps, 88) array of
-    probabilities per roll (or one (88,) vector for every step). Probabilities are clipped
-    to [1e-6, 1 - 1e-6] so that a key the model never expected costs 13.8 nats, not infinity."""
+    """Mean over all steps of the rolls of -sum_k log P(frame), under probabilities that are
+    either one (88,) vector for every step or a list with a (steps, 88) array per roll.
+    They are clipped to [1e-6, 1 - 1e-6], so that a key the model never expected costs
+    13.8 nats, not infinity."""
+    rolls = check_rolls(rolls)
+    if isinstance(probs, (list, tuple)):
+        if len(probs) != len(rolls):
+            raise ValueError(f"probs must hold one array per roll: {len(rolls)}, "
+                             f"got {len(probs)}")
+        probs = [to_numpy(p, f"probs[{i}]", ndim=(2,)) for i, p in enumerate(probs)]
+    else:
+        probs = [to_numpy(probs, "probs", ndim=(1,))] * len(rolls)
     total, steps = 0.0, 0
-    for i, roll in enumerate(rolls):
-        roll = check_roll(roll, f"rolls[{i}]")
-        p = np.clip(np.asarray(probs[i] if isinstance(probs, list) else probs, float),
-                    1e-6, 1 - 1e-6)
+    for i, (p, roll) in enumerate(zip(probs, rolls, strict=True)):
+        if p.shape[-1] != NUM_PITCHES or (p.ndim == 2 and len(p) != len(roll)):
+            raise ValueError(f"probs for roll {i} must be ({NUM_PITCHES},) or "
+                             f"({len(roll)}, {NUM_PITCHES}), got {p.shape}")
+        if p.min() < 0 or p.max() > 1:
+            raise ValueError(f"probs must lie in [0, 1], got values in [{p.min()}, {p.max()}]")
+        p = np.clip(p, 1e-6, 1 - 1e-6)
         total -= np.where(roll, np.log(p), np.log1p(-p)).sum()
         steps += len(roll)
     return float(total / steps)
@@ -266,7 +297,7 @@ def bernoulli_nll(probs, rolls) -> float:
 def marginal_nll(train, rolls) -> float:
     """The marginal baseline: every key on with its frequency in the training rolls,
     whatever came before. Nats per step on `rolls`."""
-    return bernoulli_nll(np.concatenate([check_roll(r) for r in train]).mean(axis=0), rolls)
+    return bernoulli_nll(np.concatenate(check_rolls(train, "train")).mean(axis=0), rolls)
 
 
 def repeat_weight(train) -> float:
@@ -274,7 +305,7 @@ def repeat_weight(train) -> float:
     rolls (a bounded one-dimensional search, scipy's minimize_scalar)."""
     from scipy.optimize import minimize_scalar
 
-    train = [check_roll(r, f"train[{i}]") for i, r in enumerate(train)]
+    train = check_rolls(train, "train")
     found = minimize_scalar(lambda lam: repeat_nll(train, train, lam), bounds=(1e-4, 1 - 1e-4),
                             method="bounded", options={"xatol": 1e-5})
     return float(found.x)
@@ -286,10 +317,9 @@ def repeat_nll(train, rolls, weight: float | None = None) -> float:
     frequency in the training rolls, so a change of notes is unlikely but never impossible.
     The first step gets f alone. lam = `weight`, or the best one for the training rolls.
     Nats per step on `rolls`."""
-    train = [check_roll(r, f"train[{i}]") for i, r in enumerate(train)]
+    train, rolls = check_rolls(train, "train"), check_rolls(rolls)
     lam = repeat_weight(train) if weight is None else check_float("weight", weight, 0, 1)
     freq = np.concatenate(train).mean(axis=0)
-    rolls = [check_roll(r, f"rolls[{i}]") for i, r in enumerate(rolls)]
     probs = [np.vstack([freq, (1 - lam) * r[:-1] + lam * freq]) for r in rolls]
     return bernoulli_nll(probs, rolls)
 
@@ -443,6 +473,10 @@ def ngram_tunes(text: str, order: int, n: int, rng: np.random.Generator,
     order - 1 characters in `text`, starting from the context before a random tune."""
     check_int("order", order, minimum=2)
     check_int("n", n)
+    check_int("max_chars", max_chars)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator (rnnbook.numpy_rng), "
+                        f"got {type(rng).__name__}")
     if not isinstance(text, str) or TUNE_SEPARATOR not in text:
         raise ValueError("text must be tunes joined by blank lines")
     codes, ids = np.unique(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32),
@@ -494,44 +528,68 @@ def plot_roll(roll, ax=None, step: float = STEP, title: str | None = None):
     return ax
 
 
-def plot_tune(score, ax=None, title: str | None = None):
-    """Draw the notes of a one-voice music21 score on a treble staff, in proportional time:
-    a note's position is its onset, filled heads for a quarter or shorter, open heads for
-    longer notes, accidentals written out, bar lines where music21 put them."""
+def plot_tune(score, ax=None, title: str | None = None, width: float = 24):
+    """Draw the notes of a one-voice music21 score on treble staves, `width` quarter notes
+    to a line, in proportional time: a note sits at its onset. Filled heads for a quarter
+    or shorter, open heads for longer notes, one flag per halving below a quarter, a dot
+    for dotted lengths, accidentals written out (no key signature), rests as short bars
+    on the middle line, bar lines where music21 put them."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Ellipse
 
     music21 = _music21()
     if not isinstance(score, music21.stream.Stream):
         raise TypeError(f"score must be a music21 stream, got {type(score).__name__}")
-    ax = ax or plt.subplots(figsize=(12, 1.8))[1]
+    width = check_float("width", width, above=0)
     flat = score.flatten()
-    end = float(flat.highestTime) or 1.0
-    for line in range(5):                                  # E4 G4 B4 D5 F5, in half spaces
-        ax.plot([0, end], [2 * line, 2 * line], color="k", lw=0.8)
+    end = max(float(flat.highestTime), 1.0)
+    lines, unit, gap = math.ceil(end / width), 5.0, 24.0   # unit: x per quarter note
+    top, bottom = 17, -(lines - 1) * gap - 9
+    if ax is None:                              # equal aspect: size the figure to fit
+        ax = plt.subplots(figsize=(12, 12 * (top - bottom) / (width * unit + 2) + 0.4))[1]
+
+    def place(time):                                       # (x, y offset of the staff)
+        line = min(int(time // width), lines - 1)
+        return (time - line * width) * unit, -line * gap
+
+    for line in range(lines):
+        right = min(width, end - line * width) * unit
+        for y in range(0, 10, 2):                          # E4 G4 B4 D5 F5, half spaces
+            ax.plot([0, right], [y - line * gap] * 2, color="k", lw=0.7)
     for bar in score.recurse().getElementsByClass("Measure"):
-        x = float(bar.getOffsetInHierarchy(score))
-        ax.plot([x, x], [0, 8], color="k", lw=0.8)
+        x, y0 = place(float(bar.getOffsetInHierarchy(score)))
+        ax.plot([x, x], [y0, y0 + 8], color="k", lw=0.7)
     for element in flat.notesAndRests:
-        x = float(element.offset) + 0.15
+        x, y0 = place(float(element.offset))
+        x += 1.2
+        length = float(element.quarterLength)
         if element.isRest:
-            ax.add_patch(plt.Rectangle((x - 0.1, 3.6), 0.25, 0.8, color="k"))
+            ax.plot([x - 0.6, x + 0.6], [y0 + 4, y0 + 4], color="k", lw=3)
             continue
         for pitch in element.pitches:
-            y = pitch.diatonicNoteNum - 30                   # 0 on the bottom line, E4
-            length = float(element.quarterLength)
-            for ledger in [*range(-2, y - 1, -2), *range(10, y + 1, 2)]:
-                ax.plot([x - 0.3, x + 0.3], [ledger, ledger], color="k", lw=0.8)
-            ax.add_patch(Ellipse((x, y), 0.42, 1.5, angle=20, lw=1.0, ec="k",
+            step = pitch.diatonicNoteNum - 30                # 0 on the bottom line, E4
+            y = y0 + step
+            for ledger in [*range(-2, step - 1, -2), *range(10, step + 1, 2)]:
+                ax.plot([x - 1.3, x + 1.3], [y0 + ledger] * 2, color="k", lw=0.7)
+            ax.add_patch(Ellipse((x, y), 2.1, 1.6, angle=20, lw=1.0, ec="k",
                                  fc="k" if length <= 1 else "white", zorder=3))
-            if length < 4:                                 # stems: up below the middle line
-                up = y < 4
-                ax.plot([x + (0.2 if up else -0.2)] * 2, [y, y + (6 if up else -6)],
-                        color="k", lw=0.8)
+            if length >= 4:
+                continue                                     # a whole note has no stem
+            up = step < 4                                    # stems up below the middle
+            stem_x, tip = x + (0.95 if up else -0.95), y + (7 if up else -7)
+            ax.plot([stem_x, stem_x], [y, tip], color="k", lw=0.8)
+            flags = max(0, round(-math.log2(length))) if length < 1 else 0
+            for f in range(min(flags, 3)):
+                tip_f = tip - (1.5 * f if up else -1.5 * f)
+                ax.plot([stem_x, stem_x + 1.2], [tip_f, tip_f - (2 if up else -2)],
+                        color="k", lw=1.0)
+            if length in (0.375, 0.75, 1.5, 3.0):            # dotted lengths
+                ax.plot(x + 1.8, y + (0.5 if step % 2 == 0 else 0), "k.", ms=3)
             if pitch.accidental is not None and pitch.accidental.name != "natural":
                 symbol = {"sharp": "\u266f", "flat": "\u266d"}.get(pitch.accidental.name, "?")
-                ax.text(x - 0.3, y, symbol, ha="right", va="center", fontsize=10)
-    ax.set(xlim=(-0.5, end + 0.5), ylim=(-6, 14), title=title)
+                ax.text(x - 1.4, y, symbol, ha="right", va="center", fontsize=9)
+    ax.set_aspect("equal")
+    ax.set(xlim=(-1, width * unit + 1), ylim=(bottom, top), title=title)
     ax.axis("off")
     return ax
 
@@ -550,8 +608,12 @@ def chorale_files() -> list[str]:
 def chorale_rolls(names: list[str]) -> dict[str, np.ndarray | str]:
     """Parse corpus files and return, per name, the piano roll of a four-voice score, or
     the reason it was left out (other scores have instrumental parts or are not chorales)."""
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise TypeError("names must be a list of corpus paths such as 'bach/bwv66.6.mxl'")
     music21, root, out = _music21(), corpus_root(), {}
     for name in names:
+        if not (root / name).is_file():
+            raise FileNotFoundError(f"music21's corpus has no file {name!r}")
         score = music21.converter.parse(root / name, forceSource=True)
         voices = len(score.parts)
         out[name] = piano_roll(score) if voices == 4 else f"{voices} parts, not 4"
