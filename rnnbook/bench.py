@@ -176,8 +176,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch CPU threads (default: torch's own choice)")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds in which the implementations take turns")
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall",
+                        help="'cpu' leaves out waits for a core on a shared machine "
+                             "(use with --threads 1)")
     args = parser.parse_args(argv)
-    for name in ("batch", "steps", "input_size", "hidden_size", "repeats"):
+    for name in ("batch", "steps", "input_size", "hidden_size", "repeats", "rounds"):
         check_int(name, getattr(args, name))
     if args.threads is not None:
         check_int("threads", args.threads)
@@ -185,16 +190,17 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     print(f"forward+backward, B={args.batch} T={args.steps} I={args.input_size} "
           f"H={args.hidden_size}, device={args.device}, threads={torch.get_num_threads()}, "
-          f"torch {torch.__version__}")
+          f"{args.clock} clock, torch {torch.__version__}")
     print(f"{'layer':<12}{'torch.nn':>12}{'oneDNN off':>12}{'rnnbook':>12}"
           f"{'rnnbook/torch.nn':>18}{'rnnbook/oneDNN off':>20}")
-    for name, theirs, generic, ours in compare_layers(args.batch, args.steps, args.input_size,
-                                                      args.hidden_size, args.repeats,
-                                                      args.device):
+    rows = compare_layers(args.batch, args.steps, args.input_size, args.hidden_size,
+                          args.repeats, args.device, rounds=args.rounds, clock=args.clock)
+    for name, theirs, generic, ours in rows:
         generic_ms = f"{generic.median * 1e3:9.2f} ms" if generic else f"{'-':>12}"
         generic_ratio = f"{ours.median / generic.median:19.2f}x" if generic else f"{'-':>20}"
         print(f"{name:<12}{theirs.median * 1e3:9.2f} ms{generic_ms}{ours.median * 1e3:9.2f} ms"
               f"{ours.median / theirs.median:17.2f}x{generic_ratio}")
+
 
 if __name__ == "__main__":
     main()

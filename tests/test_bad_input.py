@@ -878,7 +878,7 @@ int_arg("bench.compare_layers", "warmup", minimum=0)
 choice_arg("bench.compare_layers", "clock", ("sundial",))
 row("bench.compare_layers", "device", "gpu", ValueError, r"device must name a device")
 target("bench.main", lambda **kw: mod("bench").main(**kw), lambda: dict(argv=[]))
-for opt in ("--batch", "--steps", "--input-size", "--hidden-size", "--repeats"):
+for opt in ("--batch", "--steps", "--input-size", "--hidden-size", "--repeats", "--rounds"):
     row("bench.main", "argv", [opt, "0"], ValueError,
         rf"{opt[2:].replace('-', '_')} must be an int >= 1, got 0",
         names=(opt[2:].replace("-", "_"),))
@@ -1030,7 +1030,7 @@ def test_the_good_arguments_of_every_target_work():
             continue
         if name == "bench.main":                         # a small run, not the default one
             t.run(argv=["--batch", "1", "--steps", "2", "--input-size", "2",
-                        "--hidden-size", "2", "--repeats", "1"])
+                        "--hidden-size", "2", "--repeats", "1", "--rounds", "1"])
             continue
         t.run()
 

@@ -31,6 +31,10 @@ def test_compare_layers_table(capsys):
                 "--repeats", "2"])
     out = capsys.readouterr().out
     assert "rnnbook/torch.nn" in out and "LSTM" in out
+    bench.main(["--batch", "2", "--steps", "5", "--input-size", "3", "--hidden-size", "4",
+                "--repeats", "1", "--rounds", "1", "--clock", "cpu"])
+    out = capsys.readouterr().out
+    assert "cpu clock" in out and "LSTM (fast)" in out
 
 
 def test_cpu_clock_counts_work_not_waiting():
