@@ -32,6 +32,13 @@ from torch import Tensor, nn
 from rnnbook.checks import check_choice, check_int
 from rnnbook.seeding import generator
 
+__all__ = [
+    "FIRST_DATE", "LAST_DATE", "TRAIN_FORMATS", "HELD_OUT_FORMATS", "FORMATS",
+    "SOURCE_CHARS", "TARGET_CHARS", "DatePairs", "format_date", "date_pairs", "Vocab", "pad",
+    "make_batch", "bucket_batches", "seq2seq_loss", "Attention", "Seq2Seq", "greedy_search",
+    "beam_search", "translate",
+]
+
 # ---------------------------------------------------------------------------
 # The task: dates in many formats -> ISO 8601
 # ---------------------------------------------------------------------------
