@@ -450,9 +450,9 @@ assert all(e["forced"] > 0.85 and e["exact"] < 0.6 for e in exposure)
 # With the true prefix the models get over 90% of the characters right in the stored
 # run (the assert requires more than 85%). Free running, they get fewer right, and the
 # last two columns say why: once a free-running decoder has made a mistake, it gets only
-# about 55–65% of the following characters right in the stored run, against 85–90% for
-# the same positions when fed the true prefix. Every seed shows a gap of more than 10
-# points (the assert), and in fact of more than 20. Errors compound because the
+# 50–65% of the following characters right in the stored run, against 85–90% for the
+# same positions when fed the true prefix. Every seed shows a gap of more than 10 points
+# (the assert), and in the stored run of more than 20. Errors compound because the
 # decoder's state after writing a wrong digit is a state that training never produced.
 #
 # One number is the same in both modes, and it is no coincidence: a date is translated
@@ -1076,7 +1076,7 @@ for t in (10, 1_000, 100_000):
 #
 # After 300 steps it does not add, but it is far from clueless. Its answers are rarely
 # exactly right (a few percent), yet they are close: the median error is a few units,
-# while predicting the median sum for every pair is off by about 29. It gets the leading
+# while predicting the median sum for every pair is off by about 30. It gets the leading
 # digit right most of the time (about three times in four, which the tens digits decide),
 # and the units digit about one time in ten, the rate of guessing. It has learned the
 # *magnitude* of a sum, which depends smoothly on the tens digits, before the units digit,
