@@ -34,8 +34,8 @@
 # - the most common bug in recurrent classifiers, `output[:, -1]` as "the last state",
 #   and why it is wrong twice for a bidirectional layer;
 # - how a packed, bidirectional GRU identifies nine speakers from their vowels, against
-#   1-nearest-neighbour with dynamic time warping and MiniRocket from `aeon`, and the
-#   published results on the same split;
+#   1-nearest-neighbour with dynamic time warping and the convolutional-kernel method Hydra
+#   from `aeon`, and the published results on the same split;
 # - accuracy against macro-F1, on a test set whose classes are unbalanced;
 # - the language of a word from its characters: a character Bi-LSTM against a character
 #   n-gram linear model and the majority class, with per-language accuracy, a confusion
@@ -70,13 +70,18 @@ if "google.colab" in sys.modules:
 # reserve commercial use). `rnnbook.classify.load_japanese_vowels` returns each utterance
 # as a float32 array of shape (frames, 12), the layout a recurrent layer reads, and the
 # speakers as labels 0 to 8.
+#
+# The models of this chapter are small (tens of thousands of weights, batches of 32 to
+# 128, sequences of 30 steps or fewer), and their matrix products are too small to share
+# between threads: on the busy two-core machine where this chapter was written, a second
+# thread made training many times *slower*. The next cell therefore asks PyTorch for one
+# thread.
 
 # %% tags=["nbval-check-output"]
 import time
 import warnings
 
 import matplotlib.pyplot as plt
-import numba
 import numpy as np
 import torch
 from sklearn.dummy import DummyClassifier
@@ -100,6 +105,7 @@ from rnnbook.classify import (
     predict_logits,
 )
 
+torch.set_num_threads(1)     # tiny models: a second thread costs more than it gives
 X_train, y_train = load_japanese_vowels("train")
 X_test, y_test = load_japanese_vowels("test")
 SPEAKERS = 9
@@ -282,20 +288,20 @@ assert (backward_gap > 1e-3).all()                       # backward: one frame, 
 # - **1-nearest neighbour with dynamic time warping** (DTW), which aligns two utterances in
 #   time before comparing them, so a slower speaker still matches himself: aeon's
 #   `KNeighborsTimeSeriesClassifier(distance="dtw")`, which accepts unequal lengths;
-# - **MiniRocket** (Dempster, Schmidt & Webb 2021): about 10,000 fixed convolution kernels
-#   with random dilations, each summarised by the proportion of positive values, and a
-#   ridge classifier on top; aeon's `MiniRocketClassifier`, on the zero-padded utterances.
+# - **Hydra** (Dempster, Schmidt & Webb 2023), of the family of random convolutional
+#   kernels that ROCKET (Dempster, Petitjean & Webb 2020) and MiniRocket (Dempster, Schmidt
+#   & Webb 2021) made the first thing to try on a time series: random kernels of length 9,
+#   with dilations, in groups; at every time step the kernels of a group compete, the
+#   winners are counted (how often and how strongly), and a ridge classifier reads the
+#   counts. aeon's `HydraClassifier`, on the zero-padded utterances.
 #
-# DTW and MiniRocket are compiled by numba the first time they run. Numba caches the
-# machine code on disk, so on a fresh installation the first run of these cells spends
-# tens of seconds compiling, and later runs load the cache. The MiniRocket cell measures
-# the CPU time of its first fit, compilation or cache loading included, against later ones.
-#
-# One practical trap when numba-compiled libraries and PyTorch share a process: numba's
-# default threading layer is OpenMP, and with it, PyTorch's recurrent layers froze after
-# MiniRocket had run, on the machine this book is tested on (no error, the training never
-# returned). Numba's own `workqueue` threading layer avoids the clash; it has to be chosen
-# before the first parallel compiled function runs, as the cell below does.
+# Why Hydra and not the better-known MiniRocket: aeon's MiniRocket, like its DTW, is
+# compiled by numba on first use, and numba caches the result on disk, so the cost is paid
+# once per installation. For DTW that is a few seconds; for MiniRocket it is tens of
+# seconds of CPU, more than everything else in this section, and a reader on Colab or
+# Binder pays it in every new session. Hydra is written in PyTorch and needs no
+# compilation. The DTW cell measures its own CPU time, compilation or cache loading
+# included.
 
 # %%
 scaler = rnnbook.StandardScaler().fit(np.concatenate(X_train))
@@ -320,34 +326,36 @@ euclid = KNeighborsClassifier(n_neighbors=1).fit(P_train.reshape(len(P_train), -
 baseline_accuracy["1-NN Euclidean"] = accuracy_score(
     y_test, euclid.predict(P_test.reshape(len(P_test), -1)))
 
-numba.config.THREADING_LAYER = "workqueue"      # not OpenMP: see the note above
+start = time.process_time()
 with warnings.catch_warnings():                 # numba's notes while it compiles aeon's DTW
     warnings.simplefilter("ignore")
-    from aeon.classification.convolution_based import MiniRocketClassifier
     from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
 
     dtw = KNeighborsTimeSeriesClassifier(distance="dtw")
     dtw.fit([x.T for x in S_train], y_train)       # aeon wants (channels, frames)
     baseline_accuracy["1-NN DTW"] = accuracy_score(y_test, dtw.predict([x.T for x in S_test]))
+dtw_cpu = time.process_time() - start
 
 for name, value in baseline_accuracy.items():
     print(f"{name:16s} test accuracy {value:.4f}")
+print(f"1-NN DTW: {dtw_cpu:.1f} s of CPU, numba's compilation or cache loading included")
 assert baseline_accuracy["majority class"] == np.mean(y_test == 0)
 assert baseline_accuracy["1-NN DTW"] > baseline_accuracy["1-NN Euclidean"] + 0.01
 
 # %%
-minirocket_accuracy, minirocket_cpu = [], []
+from aeon.classification.convolution_based import HydraClassifier
+
+hydra_accuracy, hydra_cpu = [], []
 for k in range(3):
     start = time.process_time()
     state = int(rnnbook.numpy_rng(k).integers(2**31))
-    rocket = MiniRocketClassifier(random_state=state).fit(P_train.transpose(0, 2, 1), y_train)
-    minirocket_accuracy.append(accuracy_score(y_test, rocket.predict(P_test.transpose(0, 2, 1))))
-    minirocket_cpu.append(time.process_time() - start)
-print("MiniRocket test accuracy over 3 random states:", np.round(minirocket_accuracy, 4))
-print(f"CPU seconds: first fit (numba compiles or loads its cache) {minirocket_cpu[0]:.1f}, "
-      f"later fits {np.mean(minirocket_cpu[1:]):.1f}")
-assert min(minirocket_accuracy) > baseline_accuracy["1-NN DTW"]
-assert np.mean(minirocket_cpu[1:]) < 5                   # seconds, once compiled
+    hydra = HydraClassifier(random_state=state).fit(P_train.transpose(0, 2, 1), y_train)
+    hydra_accuracy.append(accuracy_score(y_test, hydra.predict(P_test.transpose(0, 2, 1))))
+    hydra_cpu.append(time.process_time() - start)
+print("Hydra test accuracy over 3 random states:", np.round(hydra_accuracy, 4))
+print(f"CPU seconds per fit and prediction: {np.mean(hydra_cpu):.1f}")
+assert min(hydra_accuracy) > baseline_accuracy["1-NN DTW"]
+assert np.mean(hydra_cpu) < 5
 
 # %% [markdown]
 # Now the recurrent classifier: a bidirectional GRU with 32 units per direction, trained
@@ -385,28 +393,29 @@ for pool, values in gru_accuracy.items():
           f"± {np.std(values, ddof=1):.4f} (3 seeds; min {min(values):.4f})")
 
 # %% [markdown]
-# The table puts everything side by side, with the one published result we can quote
-# exactly on this split: Jaeger et al. (2007) reported **zero** test errors with echo state
-# networks of leaky-integrator neurons, a recurrent network whose recurrent weights are
-# random and fixed and only the read-out is trained.
+# The figure puts everything side by side, every seed as a dot and the mean as a bar,
+# with the one published result we can quote exactly on this split: Jaeger et al. (2007)
+# reported **zero** test errors with echo state networks of leaky-integrator neurons,
+# recurrent networks whose recurrent weights are random and fixed, with only the read-out
+# trained. One test utterance is 0.0027 of accuracy.
 
 # %%
-summary = {**baseline_accuracy,
-           "MiniRocket": np.mean(minirocket_accuracy),
-           **{f"BiGRU, {pool}": np.mean(values) for pool, values in gru_accuracy.items()}}
-spread = {"MiniRocket": np.std(minirocket_accuracy, ddof=1),
-          **{f"BiGRU, {pool}": np.std(values, ddof=1) for pool, values in gru_accuracy.items()}}
-fig, ax = plt.subplots(figsize=(8, 3.6))
-names = list(summary)
-ax.barh(names, [summary[n] for n in names], xerr=[spread.get(n, 0) for n in names],
-        color=["0.6"] * 3 + ["tab:purple"] + ["tab:blue"] * 4, capsize=3)
+runs = {"1-NN Euclidean": [baseline_accuracy["1-NN Euclidean"]],
+        "1-NN DTW": [baseline_accuracy["1-NN DTW"]],
+        "Hydra": hydra_accuracy,
+        **{f"BiGRU, {pool}": values for pool, values in gru_accuracy.items()}}
+fig, ax = plt.subplots(figsize=(8, 3.4))
+for row, (name, values) in enumerate(runs.items()):
+    colour = "0.5" if row < 2 else "tab:purple" if name == "Hydra" else "tab:blue"
+    ax.plot([np.mean(values)] * 2, [row - 0.3, row + 0.3], color=colour, lw=3)
+    ax.plot(values, [row] * len(values), "o", color=colour, ms=5, alpha=0.7)
+    ax.text(1.002, row, f"{np.mean(values):.4f}", va="center", fontsize=8)
 ax.axvline(1.0, color="k", ls="--", lw=1)
-ax.text(1.0, len(names) - 0.5, " Jaeger et al. 2007:\n 0 errors", va="top", fontsize=8)
-for i, n in enumerate(names):
-    ax.text(summary[n] - 0.01, i, f"{summary[n]:.3f}", va="center", ha="right",
-            color="white", fontsize=8)
-ax.set(xlim=(0, 1.08), xlabel="test accuracy (370 utterances; mean ± sd over 3 seeds)",
-       title="Japanese Vowels: who is speaking?")
+ax.set(yticks=range(len(runs)), yticklabels=list(runs), xlim=(0.93, 1.012),
+       xlabel="test accuracy on the 370 utterances (dots: seeds; bar: mean)",
+       title=f"Who is speaking? (majority class: {baseline_accuracy['majority class']:.3f}; "
+             f"dashed: Jaeger et al. 2007, no errors)")
+ax.title.set_fontsize(10)
 ax.invert_yaxis()
 plt.tight_layout()
 plt.show()
@@ -418,11 +427,10 @@ plt.show()
 #   distance** by two points: aligning the utterances in time pays.
 # - **The bidirectional GRU beats 1-NN DTW by about two points**, with every read-out and
 #   every seed.
-# - **MiniRocket and the GRU are level.** In the run stored with this notebook MiniRocket's
-#   mean is the highest, by less than a point over the best read-out, two or three
-#   utterances of 370. With three seeds per method that is no evidence that either is
-#   better, so the honest ranking puts them side by side, above DTW. MiniRocket gets there
-#   in under a second of CPU once compiled; the GRU takes seconds per seed.
+# - **Hydra and the GRU are level.** Their means differ by less than a point, two or
+#   three utterances of 370, and with three seeds per method that is no evidence that
+#   either is better; the honest ranking puts them side by side, above DTW. Hydra gets
+#   there in a fraction of a second of CPU; the GRU takes seconds per seed.
 # - **The read-out barely matters on utterances this short.** The four means lie within
 #   about a point of each other, inside the seed-to-seed spread, so this experiment cannot
 #   rank them, and we do not.
@@ -432,12 +440,12 @@ plt.show()
 gru_means = {pool: np.mean(values) for pool, values in gru_accuracy.items()}
 gru_all = [a for values in gru_accuracy.values() for a in values]
 dtw_accuracy = baseline_accuracy["1-NN DTW"]
-print(f"MiniRocket {np.mean(minirocket_accuracy):.4f}, BiGRU over all read-outs and seeds "
+print(f"Hydra {np.mean(hydra_accuracy):.4f}, BiGRU over all read-outs and seeds "
       f"{np.mean(gru_all):.4f}, 1-NN DTW {dtw_accuracy:.4f}")
 assert min(gru_all) > dtw_accuracy + 0.005                            # every run beats DTW
 assert min(gru_means.values()) > dtw_accuracy + 0.01
-assert np.mean(minirocket_accuracy) > dtw_accuracy + 0.015
-assert abs(np.mean(minirocket_accuracy) - np.mean(gru_all)) < 0.015   # level with each other
+assert np.mean(hydra_accuracy) > dtw_accuracy + 0.015
+assert abs(np.mean(hydra_accuracy) - np.mean(gru_all)) < 0.015         # level with each other
 assert max(gru_means.values()) - min(gru_means.values()) < 0.015      # read-outs: a tie
 assert baseline_accuracy["1-NN Euclidean"] > 5 * baseline_accuracy["majority class"]
 
@@ -458,6 +466,7 @@ for row, i in enumerate(shown):
     ax.plot(np.arange(1, n + 1), alpha[row, :n].numpy(), marker="o", ms=3,
             label=f"speaker {y_test[i] + 1}, {n} frames")
 ax.set(xlabel="frame", ylabel="attention weight")
+ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
 ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
@@ -706,7 +715,9 @@ sentence_accuracy = {name: [np.mean([np.mean(lp[g].sum(axis=1).argmax(axis=1) ==
 fig, ax = plt.subplots(figsize=(6, 3.2))
 for name, values in sentence_accuracy.items():
     ax.plot(list(groups), values, marker="o", label=name)
-ax.set(xscale="log", xticks=list(groups), xticklabels=list(groups),
+ax.set_xscale("log", base=2)
+ax.minorticks_off()
+ax.set(xticks=list(groups), xticklabels=list(groups),
        xlabel="words per sentence", ylabel="accuracy (mean over languages)",
        title="The language of a sentence, word by word")
 ax.legend()
@@ -829,9 +840,9 @@ assert logit.shape == (3,)
 #   for a bidirectional layer its backward half has seen one step. Use `h_n`, or pool over
 #   the real steps.
 # - On **Japanese Vowels**, a packed bidirectional GRU beats 1-NN with DTW by about two
-#   points and is level with MiniRocket, which trains in a fraction of the time; the four
-#   read-outs tie on utterances this short. Numba-compiled baselines pay their compilation
-#   once per installation.
+#   points and is level with Hydra, a random-convolution method that trains in a fraction
+#   of the time; the four read-outs tie on utterances this short. Numba-compiled baselines
+#   pay their compilation once per installation, which on Colab means every session.
 # - On an **unbalanced** test set, report **macro-F1** beside accuracy: a constant answer
 #   scores 0.24 accuracy but 0.04 macro-F1 here. Split **stratified**.
 # - For the **language of a word**, a linear model on character n-grams beats a character
@@ -932,9 +943,15 @@ assert abs(np.mean(forward_only) - gru_means["last"]) < 0.02
 #   (SDAIR-94)*, 161–175.
 # - Dai, A. M. & Le, Q. V. (2015). Semi-supervised sequence learning. *Advances in Neural
 #   Information Processing Systems 28 (NIPS 2015)*, 3079–3087.
+# - Dempster, A., Petitjean, F. & Webb, G. I. (2020). ROCKET: exceptionally fast and
+#   accurate time series classification using random convolutional kernels. *Data Mining
+#   and Knowledge Discovery* 34(5), 1454–1495.
 # - Dempster, A., Schmidt, D. F. & Webb, G. I. (2021). MiniRocket: a very fast (almost)
 #   deterministic transform for time series classification. *Proceedings of the 27th ACM
 #   SIGKDD Conference on Knowledge Discovery and Data Mining*, 248–257.
+# - Dempster, A., Schmidt, D. F. & Webb, G. I. (2023). Hydra: competing convolutional
+#   kernels for fast and accurate time series classification. *Data Mining and Knowledge
+#   Discovery* 37(5), 1779–1805.
 # - Jaeger, H., Lukoševičius, M., Popovici, D. & Siewert, U. (2007). Optimization and
 #   applications of echo state networks with leaky-integrator neurons. *Neural Networks*
 #   20(3), 335–352.
