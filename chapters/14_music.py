@@ -97,7 +97,7 @@ def key_names(frame):
 #   Bengio & Vincent (2012) made four piano-roll data sets the standard benchmark for
 #   polyphonic models; one of them, *JSB Chorales*, is 382 four-part chorales by Bach, cut
 #   into quarter-note steps.
-# - **Text**: a melody written in a notation such as ABC, where `G2 A B | c4` is a bar of
+# - **Text**: a melody written in a notation such as ABC, where `G2AB c4 |` is a bar of
 #   four notes, is just a string, and a character model of chapter 11's kind can learn
 #   it. Sturm et al. (2016) trained exactly such a model ("folk-rnn") on tens of thousands
 #   of Irish tunes.
@@ -265,9 +265,8 @@ plt.show()
 # > beside the published JSB numbers of 5 to 9 nats it looks absurdly good. The default
 # > loss is a **mean over keys** as well as steps, so it is the per-step NLL divided by
 # > 88; and over zero-padded batches it also scores the padding, easy silence that makes
-# > the number look better still. The next cell takes a
-# > model that predicts each key's training frequency at every step, and scores it three
-# > ways on the test chorales.
+# > the number look better still. The next cell takes a model that predicts each key's
+# > training frequency at every step, and scores it three ways on the test chorales.
 
 # %% tags=["nbval-check-output"]
 freq = train_steps.mean(axis=0)
@@ -326,9 +325,9 @@ assert baselines["repeat"] < baselines["marginal"] < baselines["coin flips"]
 # %% [markdown]
 # A key keeps its state from one step to the next at 94% of the (step, key) pairs, and
 # repeating the previous frame beats the marginal frequencies, but not by much: it knows
-# that notes are held, and nothing about where the music goes next. (Coin flips cost
-# $88 \ln 2 = 61.00$ nats, which is the "random" row of the published table below.) A recurrent network
-# should learn both.
+# that notes are held, and nothing about where the music goes next. A recurrent network
+# should learn both. (Coin flips cost $88 \ln 2 = 61.00$ nats, the "random" row of the
+# published table below.)
 #
 # ## tanh RNN vs GRU vs LSTM
 #
@@ -346,24 +345,27 @@ budget = num_parameters(frame_model("lstm", 36))
 hidden = {kind: matched_hidden_size(lambda h, kind=kind: frame_model(kind, h), budget)
           for kind in KINDS}
 chung_sizes = {"rnn": 100, "gru": 46, "lstm": 36}
+STEPS, LR, BATCH, WINDOW, SEEDS = 400, 0.02, 16, 32, range(3)
 for kind in KINDS:
     print(f"{kind:<5} H = {hidden[kind]:3d}: {num_parameters(frame_model(kind, hidden[kind])):,} "
           f"parameters   (Chung et al.'s H = {chung_sizes[kind]:3d}: "
           f"{num_parameters(frame_model(kind, chung_sizes[kind])):,})")
+frames_seen = STEPS * BATCH * WINDOW                   # every chorale is >= WINDOW long
+print(f"training: {STEPS} steps x {BATCH} windows x {WINDOW} steps = {frames_seen:,} frames, "
+      f"{frames_seen / lengths.sum():.1f} passes over the {lengths.sum():,} training steps")
 assert max(num_parameters(frame_model(k, hidden[k])) for k in KINDS) < 1.02 * budget
+assert lengths.min() >= WINDOW
 
 # %% [markdown]
 # Training follows the same rules for all three: Adam with a learning rate of 0.02, the
-# gradient clipped to norm 1, 400 steps, each on 16 random windows of 32 steps (8 bars)
-# cut from random training chorales. Windows make the steps cheap and keep every batch
-# the same shape; the model then reads each test chorale whole, from its first step. Three
-# seeds per cell; each seed fixes the initial weights and the windows. This is a short
-# run, about 30 passes over the training steps, chosen to fit the chapter's time budget.
+# gradient clipped to norm 1, 400 steps, each on 16 random windows of 32 steps (8 bars
+# of 4/4) cut from random training chorales. Windows make the steps cheap and keep every
+# batch the same shape; the model then reads each test chorale whole, from its first
+# step. Three seeds per cell; each seed fixes the initial weights and the windows. This is
+# a short run, 17 passes over the training steps (printed above), chosen to fit the
+# chapter's time budget.
 
 # %%
-STEPS, LR, BATCH, WINDOW, SEEDS = 400, 0.02, 16, 32, range(3)
-
-
 def random_window(roll, g):
     if len(roll) <= WINDOW:
         return roll
@@ -472,8 +474,8 @@ for kind in KINDS:
 # - **the split**: ours is a hash of file names; the papers use the split of Allan &
 #   Williams (2005), 229/76/77 chorales. A different test set alone can move the number by
 #   tenths of a nat;
-# - **the training budget**: 400 steps of 16 short windows, about 30 passes over the data
-#   and seconds of CPU, against training to convergence with early stopping on the
+# - **the training budget**: 400 steps of 16 short windows, 17 passes over the data and
+#   seconds of CPU, against training to convergence with early stopping on the
 #   validation set, a search over learning rates, and weight noise (Chung et al.) or
 #   Hessian-free optimisation (Boulanger-Lewandowski et al.);
 # - **what stays the same**: the representation (88 keys, quarter-note steps), the
@@ -517,9 +519,9 @@ plt.show()
 # %% [markdown]
 # The sample keeps to the chorales' range, practically never touching a key that Bach's
 # chorales leave unused, and in the figure its notes move by small steps and last a beat
-# or a few, as in the real chorale. But where Bach has four notes at nine steps in ten, the samples have
-# exactly four at fewer than half their steps (in the stored run, about a quarter), with
-# threes, fives and sixes around them. That is the independence assumption at work: at
+# or a few, as in the real chorale. But where Bach has four notes at nine steps in ten,
+# the samples have exactly four at fewer than half their steps (in the stored run, about
+# a quarter), with threes, fives and sixes around them. That is the independence assumption at work: at
 # each step the model knows that the soprano is probably on one of a few keys, and so
 # is the alto, but it draws the 88 keys separately, so nothing makes it pick exactly one
 # of the soprano's keys. RNN-RBM and RNN-NADE fix this by modelling the joint
@@ -543,9 +545,9 @@ with tempfile.TemporaryDirectory() as folder:
 # %% [markdown]
 # ## Folk tunes as text
 #
-# ABC notation writes a tune as plain text (the drawing after the next cell shows one). A header gives the meter (`M:3/4`), the unit
-# note length (`L:1/8`: a bare letter is an eighth note) and the key (`K:G`); then come the
-# notes: letters `C` to `B` in the octave from middle C, `c` to `b` the octave above, a
+# ABC notation writes a tune as plain text (the drawing after the next cell shows one).
+# A header gives the meter (`M:3/4`), the unit note length (`L:1/8`: a bare letter is an
+# eighth note) and the key (`K:G`); then come the notes: letters `C` to `B` in the octave from middle C, `c` to `b` the octave above, a
 # comma or apostrophe for further octaves, `^`, `_` and `=` for sharp, flat and natural, a
 # number after a note to multiply its length (`A2`, `B3`, `c/2`), `z` for a rest and `|`
 # for a bar line. The Essen collection holds thousands of tunes, mostly German folk songs,
@@ -627,8 +629,8 @@ assert lm_bits < ngram_bits[best_order] - 0.25
 #
 # `music.sample_tunes` starts 40 tunes after a blank line and stops each at the next
 # one, at a temperature of 0.8 (the logits divided by 0.8 before the softmax, which makes
-# likely characters a little likelier); for comparison we draw
-# 40 tunes from the 4-gram model and take 40 real test tunes. Each goes through
+# likely characters a little likelier); for comparison we draw 40 tunes from the 4-gram
+# model and take 40 real test tunes. Each goes through
 # `music.check_tune`, which asks music21 to read it, and then counts the bars: a bar
 # between the first (often a pickup) and the last is **full** if its notes and rests add
 # up to exactly the meter.
@@ -654,10 +656,10 @@ print("\na sample:\n" + lm_tunes[0])
 # 4-gram's, which are locally plausible and globally aimless. So "it parses" is a low
 # bar, and the bar count is the better test. Real tunes have about nine bars in ten
 # full (the rest are mostly the phrase endings and irregular bars of the transcriptions).
-# The LSTM's samples have noticeably fewer, about half in the stored run: after 400
-# steps it has learned the vocabulary of notes and durations, but not yet to count beats
-# against the meter, which it would have to carry from the header, often more than the
-# 64 characters of its training windows back. The 4-gram's bars are worse still in the
+# The LSTM's samples have far fewer, about half in the stored run (between 40% and 60%
+# over the seed shifts we tried): after 400 steps it has learned the vocabulary of notes
+# and durations, but not yet to count beats against the meter, which it would have to
+# carry from the header, often more than the 64 characters of its training windows back. The 4-gram's bars are worse still in the
 # stored run, but with 40 samples of one model the gap between the two varied too much
 # over seeds to claim. The asserts hold what did not vary:
 
@@ -721,7 +723,7 @@ plt.show()
 # <summary>Solution 1</summary>
 #
 # Only the sounding keys are wrong, about four of 88 per step: the all-silent model is
-# right at about 95.5% of the pairs while saying nothing about the music. A model that is
+# right at more than 95% of the pairs while saying nothing about the music. A model that is
 # any good has to be judged on the few keys that are on, which the likelihood does (it
 # charges $-\log p$ for every key that is on), and so do the frame-level precision and
 # recall used for transcription.
