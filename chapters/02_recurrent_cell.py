@@ -796,7 +796,7 @@ for (name, loss), color in zip(baselines.items(), ["C7", "C2", "C3", "C4"], stri
             ha="right", va="bottom")
 ax.set(xlabel="step", ylabel="bits per character", ylim=(2, 7.6),
        title="validation text: the RNN against the n-gram baselines")
-ax.legend(loc="center right", fontsize=8)
+ax.legend(loc="upper center", fontsize=8)
 ax = axes[1]
 steps = np.arange(1, len(history.loss) + 1)
 smoothed = np.convolve(history.loss, np.ones(20) / 20, mode="valid")   # mean of 20 batches

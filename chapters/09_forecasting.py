@@ -19,11 +19,11 @@
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/rnnbook/rnnbook/blob/main/chapters/09_forecasting.ipynb)
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/rnnbook/rnnbook/main?labpath=chapters%2F09_forecasting.ipynb)
 #
-# Forecasting is where most people meet recurrent networks first, and where the most
+# Forecasting is where many people meet recurrent networks first, and where many
 # misleading tutorials live. A typical blog post trains an LSTM on a sine wave or a stock
 # price, plots the prediction on top of the data, and stops there: the curves overlap, the
-# model "works". Almost none of them asks what a forecast that needs no learning at all would
-# have scored. This chapter is the honest version. Chapter 01 built the baselines and
+# model "works". Few of them ask what a forecast that needs no learning at all would have
+# scored. This chapter is the honest version. Chapter 01 built the baselines and
 # promised that recurrent networks would forecast its CO$_2$ series; here they do, judged
 # against the baselines that usually win.
 #
@@ -1244,7 +1244,7 @@ for a in (0.1, 0.5):
 # %% tags=["hide-input", "nbval-check-output"] jupyter={"source_hidden": true}
 for name, s in SERIES.items():
     in_sample = mase(s.train[:-12], s.train[12:], s.train, season=12)
-    print(f"{name}: in-sample MASE of the seasonal naive forecast {in_sample:.12f}")
+    print(f"{name}: in-sample MASE of the seasonal naive forecast {in_sample:.6f}")
     assert abs(in_sample - 1) < 1e-12
 
 # %% [markdown]
