@@ -257,15 +257,18 @@ def frame_nll(logits: Tensor, targets: Tensor) -> Tensor:
     summed over the 88 keys and averaged over the N real (not padded) steps, the measure of
     Boulanger-Lewandowski et al. (2012) and Chung et al. (2014). Both are (B, T, 88).
     """
+    if not isinstance(logits, Tensor) or not isinstance(targets, Tensor):
+        raise TypeError(f"logits and targets must be tensors, got {type(logits).__name__} "
+                        f"and {type(targets).__name__}")
     if logits.shape != targets.shape or logits.dim() != 3 or logits.size(-1) != NUM_PITCHES:
         raise ValueError(f"logits and targets must both be (batch, steps, {NUM_PITCHES}), "
                          f"got {tuple(logits.shape)} and {tuple(targets.shape)}")
     real = targets[..., 0] != PAD
     if not real.any():
         raise ValueError("targets hold no real steps, only padding")
-    bits = torch.nn.functional.binary_cross_entropy_with_logits(
+    total = torch.nn.functional.binary_cross_entropy_with_logits(
         logits[real], targets[real], reduction="sum")
-    return bits / real.sum()
+    return total / real.sum()
 
 
 def bernoulli_nll(probs, rolls) -> float:

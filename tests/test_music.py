@@ -187,6 +187,8 @@ def test_frame_nll_skips_padding_and_sums_over_keys():
                           88 * bce(logits[:1], y[:1]))
     with pytest.raises(ValueError, match="both be"):
         music.frame_nll(logits[..., :80], y[..., :80])
+    with pytest.raises(TypeError, match="must be tensors"):
+        music.frame_nll(logits.numpy(), y)
     with pytest.raises(ValueError, match="only padding"):
         music.frame_nll(logits, torch.full_like(y, music.PAD))
 
