@@ -92,12 +92,10 @@ def onednn_off() -> Iterator[None]:
     On the CPU, nn.LSTM runs as one fused oneDNN kernel when it can; without it, it runs
     PyTorch's generic path, a loop over time like nn.GRU's and nn.RNN's.
     """
-    enabled = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = False
-    try:
+    # torch's own context manager: setting the flag directly is refused once
+    # torch.backends.disable_global_flags() has run (torch's test utilities call it).
+    with torch.backends.mkldnn.flags(enabled=False):
         yield
-    finally:
-        torch.backends.mkldnn.enabled = enabled
 
 
 def forward_backward(layer: nn.Module, x: torch.Tensor) -> Callable[[], None]:

@@ -1,5 +1,7 @@
 """rnnbook.bench: the timing helpers and the side-by-side table."""
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -55,3 +57,15 @@ def test_onednn_off_restores_the_setting():
     with bench.onednn_off():
         assert not torch.backends.mkldnn.enabled
     assert torch.backends.mkldnn.enabled == before
+
+
+def test_onednn_off_works_after_torch_disables_global_flags():
+    """torch's test utilities (imported by tests/test_parity.py) call
+    torch.backends.disable_global_flags(), after which setting a flag directly raises;
+    onednn_off must still work, in a fresh process so this test cannot leak it."""
+    code = ("import torch, rnnbook.bench as b\n"
+            "torch.backends.disable_global_flags()\n"
+            "with b.onednn_off():\n"
+            "    assert not torch.backends.mkldnn.enabled\n"
+            "assert torch.backends.mkldnn.enabled\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
