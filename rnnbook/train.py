@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence
 
 from rnnbook.bptt import detach_state
 from rnnbook.checks import check_bool, check_float, check_int
@@ -114,7 +115,7 @@ def _batches_forever(batches):
 
 def _to_device(value, device, what: str):
     """A tensor, or a tuple or list of them (a model may take several inputs), on `device`."""
-    if isinstance(value, Tensor):
+    if isinstance(value, (Tensor, PackedSequence)):     # a PackedSequence is a tuple too
         return value.to(device)
     if isinstance(value, (tuple, list)) and value:
         return type(value)(_to_device(v, device, what) for v in value)

@@ -328,3 +328,23 @@ def test_fit_moves_tuples_of_inputs_to_the_device():
     x, y = regression_problem()
     history = train.fit(Pair(), [((x, x), y)], nn.MSELoss(), steps=2, device="cpu")
     assert len(history.loss) == 2
+
+
+def test_fit_takes_packed_sequences_as_inputs():
+    """A PackedSequence is a named tuple: fit must move it whole, not rebuild it as a tuple."""
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    class LastState(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn, self.head = nn.GRU(2, 4, batch_first=True), nn.Linear(4, 1)
+
+        def forward(self, packed):
+            _, h_n = self.rnn(packed)
+            return self.head(h_n[-1]).squeeze(-1)
+
+    x = torch.randn(3, 5, 2, generator=torch.Generator().manual_seed(0))
+    packed = pack_padded_sequence(x, torch.tensor([5, 3, 2]), batch_first=True)
+    history = train.fit(LastState(), [(packed, torch.zeros(3))], nn.MSELoss(), steps=3,
+                        device="cpu")
+    assert len(history.loss) == 3 and all(math.isfinite(v) for v in history.loss)
