@@ -286,6 +286,17 @@ class _Canvas:
                                   zorder=3))
         self.ax.text(x, y, text, ha="center", va="center", fontsize=11, zorder=4)
 
+    def highway(self, y: float, stops: tuple[float, ...], color: str, left: str,
+                right: str) -> None:
+        """The state's thick line across the cell at height y, from `left` to `right`,
+        broken at each x in `stops` where it passes through an operator (radius 0.26)."""
+        ends = [0.0, *(x + d for x in stops for d in (-0.26, 0.26)), 12.2]
+        for k in range(0, len(ends), 2):
+            self.wire([(ends[k], y), (ends[k + 1], y)], arrow=k + 2 == len(ends), lw=3.2,
+                      color=color)
+        self.label(0.1, y + 0.35, left, ha="left")
+        self.label(12.1, y + 0.35, right, ha="right")
+
     def label(self, x: float, y: float, text: str, **kw) -> None:
         self.ax.text(x, y, text, zorder=4, **{"ha": "center", "va": "center",
                                               "fontsize": 13, **kw})
@@ -300,11 +311,7 @@ def _draw_lstm(c: _Canvas) -> None:
     top, bus, gy = 5.4, 1.4, 2.7
     c.body(1.4, 0.7, 10.9, 6.2)
     # The cell state: the highway along the top, touched only by * and +.
-    c.wire([(0.0, top), (2.74, top)], arrow=False, lw=3.2, color="#b03a2e")
-    c.wire([(3.26, top), (5.49, top)], arrow=False, lw=3.2, color="#b03a2e")
-    c.wire([(6.01, top), (12.2, top)], lw=3.2, color="#b03a2e")
-    c.label(0.1, top + 0.35, r"$c_{t-1}$", ha="left")
-    c.label(12.1, top + 0.35, r"$c_t$", ha="right")
+    c.highway(top, (3.0, 5.75), "#b03a2e", r"$c_{t-1}$", r"$c_t$")
     c.label(7.6, top + 0.3, "cell state: only scaled and added to", fontsize=9,
             color="#b03a2e", style="italic")
     # The inputs: h_{t-1} from the left, x_t from below, together on a bus.
@@ -347,11 +354,7 @@ def _draw_gru(c: _Canvas) -> None:
     top, bus, gy = 5.4, 1.4, 2.7
     c.body(1.4, 0.7, 10.9, 6.2)
     # The hidden state runs along the top: kept in proportion z, replaced in 1 - z.
-    c.wire([(0.0, top), (3.74, top)], arrow=False, lw=3.2, color="#1f5f99")
-    c.wire([(4.26, top), (7.24, top)], arrow=False, lw=3.2, color="#1f5f99")
-    c.wire([(7.76, top), (12.2, top)], lw=3.2, color="#1f5f99")
-    c.label(0.1, top + 0.35, r"$h_{t-1}$", ha="left")
-    c.label(12.1, top + 0.35, r"$h_t$", ha="right")
+    c.highway(top, (4.0, 7.5), "#1f5f99", r"$h_{t-1}$", r"$h_t$")
     c.wire([(1.9, top), (1.9, bus), (7.5, bus)], arrow=False)
     c.wire([(2.6, -0.4), (2.6, bus)], arrow=False)
     c.label(2.6, -0.75, r"$x_t$")
