@@ -94,7 +94,10 @@ def onednn_off() -> Iterator[None]:
     """
     # torch's own context manager: setting the flag directly is refused once
     # torch.backends.disable_global_flags() has run (torch's test utilities call it).
-    with torch.backends.mkldnn.flags(enabled=False):
+    # Only `enabled` changes: the other three flags are passed as they are.
+    mkldnn = torch.backends.mkldnn
+    with mkldnn.flags(enabled=False, deterministic=mkldnn.deterministic,
+                      allow_tf32=mkldnn.allow_tf32, fp32_precision=mkldnn.fp32_precision):
         yield
 
 

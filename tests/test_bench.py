@@ -53,10 +53,16 @@ def test_cpu_clock_counts_work_not_waiting():
 
 
 def test_onednn_off_restores_the_setting():
-    before = torch.backends.mkldnn.enabled
+    mkldnn = torch.backends.mkldnn
+
+    def others():
+        return mkldnn.deterministic, mkldnn.allow_tf32, mkldnn.fp32_precision
+
+    before, other_flags = mkldnn.enabled, others()
     with bench.onednn_off():
-        assert not torch.backends.mkldnn.enabled
-    assert torch.backends.mkldnn.enabled == before
+        assert not mkldnn.enabled
+        assert others() == other_flags       # only `enabled` is switched
+    assert mkldnn.enabled == before and others() == other_flags
 
 
 def test_onednn_off_works_after_torch_disables_global_flags():
