@@ -34,6 +34,11 @@ from torch.nn.utils.rnn import (
 
 from rnnbook.checks import check_bool, check_choice, check_int
 
+__all__ = [
+    "JAPANESE_VOWELS_SPLITS", "LANGUAGES", "SHARED_RULES", "POOLS", "load_japanese_vowels",
+    "load_language_words", "collate", "Pool", "SequenceClassifier", "predict_logits",
+]
+
 JAPANESE_VOWELS_SPLITS = ("train", "test")
 LANGUAGES = ("en", "de", "nl", "fr", "es", "pt")
 """Two Germanic neighbours of English and three Romance languages: related pairs

@@ -30,6 +30,12 @@ from torch import Tensor
 
 from rnnbook.checks import check_float, check_int, to_numpy
 
+__all__ = [
+    "rolling_origins", "origin_windows", "mase", "smape", "coverage",
+    "directional_accuracy", "recursive_forecast", "split_gaussian", "gaussian_nll",
+    "gaussian_interval",
+]
+
 
 def rolling_origins(length: int, first: int, horizon: int, step: int = 1) -> np.ndarray:
     """The forecast origins first, first + step, ... whose `horizon` values after them all

@@ -41,3 +41,34 @@ def test_dependencies_have_lower_bounds_and_constraints_pin_them():
 def test_repository_url_is_defined_once():
     assert PYPROJECT["project"]["urls"]["Repository"] == rnnbook.REPO_URL
     assert rnnbook.__version__ == PYPROJECT["project"]["version"]
+
+
+def test_every_module_of_the_package_declares_its_public_api():
+    """Every module of rnnbook, the applications' included, lists its public names in
+    __all__: the names exist, and no public function or class defined there is left out
+    (tests/test_bad_input.py then holds the core modules' names to its table)."""
+    import importlib
+    import pkgutil
+
+    import rnnbook
+
+    for info in pkgutil.iter_modules(rnnbook.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"rnnbook.{info.name}")
+        declared = getattr(module, "__all__", None)
+        assert declared is not None, f"rnnbook.{info.name} has no __all__"
+        assert all(hasattr(module, n) for n in declared), info.name
+        public = {n for n, v in vars(module).items() if not n.startswith("_")
+                  and getattr(v, "__module__", None) == module.__name__ and callable(v)}
+        undeclared = public - set(declared) - INTERNAL.get(info.name, set())
+        assert not undeclared, f"rnnbook.{info.name}: public names missing from __all__: " \
+                               f"{sorted(undeclared)}"
+
+
+INTERNAL = {   # helpers other modules of the package use, not part of the reader's API
+    "cells": {"register_weights", "reset_uniform", "check_sizes", "check_input", "check_dtype",
+              "as_state"},
+    "gates": {"check_step"},
+    "music": {"main"},                 # python -m rnnbook.music: the build script of the data
+}
