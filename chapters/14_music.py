@@ -656,7 +656,7 @@ print("\na sample:\n" + lm_tunes[0])
 # 4-gram's, which are locally plausible and globally aimless. So "it parses" is a low
 # bar, and the bar count is the better test. Real tunes have about nine bars in ten
 # full (the rest are mostly the phrase endings and irregular bars of the transcriptions).
-# The LSTM's samples have far fewer, about half in the stored run (between 40% and 60%
+# The LSTM's samples have far fewer, about half in the stored run (from about 40% to 60%
 # over the seed shifts we tried): after 400 steps it has learned the vocabulary of notes
 # and durations, but not yet to count beats against the meter, which it would have to
 # carry from the header, often more than the 64 characters of its training windows back. The 4-gram's bars are worse still in the
