@@ -14,6 +14,11 @@ per gate, i, f, g, o for the LSTM and r, z, n for the GRU.
 
 Each function checks its arguments first (a few microseconds, against a step's hundred),
 so a reader calling one directly with a wrong shape gets a clear error, not a broadcast.
+
+Every function also takes an optional `h_mask`, the shape of h: recurrent dropout
+(`rnnbook.dropout`). It multiplies h where h enters the recurrent product W_hh h, and only
+there, so the GRU's carry z * h keeps the unmasked state (masking that too would scale the
+memory itself by 1/(1 - p) at every step; chapter 08 measures what that does).
 """
 
 from __future__ import annotations
@@ -30,17 +35,17 @@ ACTIVATIONS = {"tanh": torch.tanh, "relu": torch.relu}
 
 
 def check_step(fn: str, x_proj, state, w_hh, b_hh, n_gates: int, names: tuple[str, ...],
-               w_hr=None) -> None:
+               w_hr=None, h_mask=None) -> None:
     """What one step needs: x_proj (B, n_gates * H); the state's parts (B, H), or (B, P)
     for the LSTM's h with projections; w_hh (n_gates * H, H or P); b_hh (n_gates * H,) or
-    None; w_hr (P, H) or None; all of x_proj's dtype. TypeError for what is not a tensor,
-    InputError (a ValueError) for a wrong shape or dtype."""
+    None; w_hr (P, H) or None; h_mask the shape of h, or None; all of x_proj's dtype.
+    TypeError for what is not a tensor, InputError (a ValueError) for a wrong shape or dtype."""
     if not isinstance(state, (tuple, list)) or len(state) != len(names):
         raise TypeError(f"{fn}: state must be a tuple {_tuple(names)}, got "
                         f"{_describe(state)}")
     for name, t in (("x_proj", x_proj), ("w_hh", w_hh), *zip(names, state, strict=True),
-                    ("b_hh", b_hh), ("w_hr", w_hr)):
-        if not isinstance(t, Tensor) and not (t is None and name in ("b_hh", "w_hr")):
+                    ("b_hh", b_hh), ("w_hr", w_hr), ("h_mask", h_mask)):
+        if not isinstance(t, Tensor) and not (t is None and name in ("b_hh", "w_hr", "h_mask")):
             raise TypeError(f"{fn}: {name} must be a torch.Tensor, got {_describe(t)}")
     if x_proj.dim() != 2 or w_hh.dim() != 2 or w_hh.size(0) % n_gates \
             or x_proj.size(1) != w_hh.size(0):
@@ -57,6 +62,8 @@ def check_step(fn: str, x_proj, state, w_hh, b_hh, n_gates: int, names: tuple[st
         checks.append(("b_hh", b_hh, (rows,)))
     if w_hr is not None:
         checks.append(("w_hr", w_hr, (h_size, hidden)))
+    if h_mask is not None:
+        checks.append(("h_mask", h_mask, (batch, h_size)))
     dtype = x_proj.dtype
     for name, t, shape in checks:
         if t.shape != shape:
@@ -79,17 +86,23 @@ def _describe(value) -> str:
     return f"a {type(value).__name__}"
 
 
+def _recurrent_input(h: Tensor, h_mask: Tensor | None) -> Tensor:
+    """What W_hh multiplies: h, or h * h_mask under recurrent dropout."""
+    return h if h_mask is None else h * h_mask
+
+
 def rnn_step(x_proj: Tensor, state: tuple[Tensor], w_hh: Tensor, b_hh: Tensor | None,
-             nonlinearity: str = "tanh") -> dict[str, Tensor]:
+             nonlinearity: str = "tanh", h_mask: Tensor | None = None) -> dict[str, Tensor]:
     """Elman's RNN: h' = act(W_ih x + b_ih + W_hh h + b_hh), act tanh or relu."""
     check_choice("nonlinearity", nonlinearity, ACTIVATIONS)
-    check_step("rnn_step", x_proj, state, w_hh, b_hh, 1, ("h",))
+    check_step("rnn_step", x_proj, state, w_hh, b_hh, 1, ("h",), h_mask=h_mask)
     (h,) = state
-    return {"h": ACTIVATIONS[nonlinearity](x_proj + F.linear(h, w_hh, b_hh))}
+    return {"h": ACTIVATIONS[nonlinearity](x_proj + F.linear(_recurrent_input(h, h_mask),
+                                                              w_hh, b_hh))}
 
 
 def lstm_step(x_proj: Tensor, state: tuple[Tensor, Tensor], w_hh: Tensor, b_hh: Tensor | None,
-              w_hr: Tensor | None = None) -> dict[str, Tensor]:
+              w_hr: Tensor | None = None, h_mask: Tensor | None = None) -> dict[str, Tensor]:
     """The LSTM with a forget gate (Gers et al. 2000): three gates and a candidate.
 
         c' = f * c + i * g          h' = o * tanh(c')         (h' = W_hr h', with w_hr)
@@ -97,9 +110,9 @@ def lstm_step(x_proj: Tensor, state: tuple[Tensor, Tensor], w_hh: Tensor, b_hh: 
     `w_hr`, of shape (P, H), projects h' to P < H numbers (LSTM with projections, Sak et
     al. 2014, torch's proj_size); the state h then has P entries.
     """
-    check_step("lstm_step", x_proj, state, w_hh, b_hh, 4, ("h", "c"), w_hr)
+    check_step("lstm_step", x_proj, state, w_hh, b_hh, 4, ("h", "c"), w_hr, h_mask)
     h, c = state
-    i, f, g, o = (x_proj + F.linear(h, w_hh, b_hh)).chunk(4, dim=-1)
+    i, f, g, o = (x_proj + F.linear(_recurrent_input(h, h_mask), w_hh, b_hh)).chunk(4, dim=-1)
     i = torch.sigmoid(i)          # input gate: how much of the candidate to write
     f = torch.sigmoid(f)          # forget gate: how much of the old cell to keep
     g = torch.tanh(g)             # the candidate values (not a gate: it can be negative)
@@ -111,25 +124,25 @@ def lstm_step(x_proj: Tensor, state: tuple[Tensor, Tensor], w_hh: Tensor, b_hh: 
     return {"i": i, "f": f, "g": g, "o": o, "c": c, "h": h}
 
 
-def gru_step(x_proj: Tensor, state: tuple[Tensor], w_hh: Tensor,
-             b_hh: Tensor | None) -> dict[str, Tensor]:
+def gru_step(x_proj: Tensor, state: tuple[Tensor], w_hh: Tensor, b_hh: Tensor | None,
+             h_mask: Tensor | None = None) -> dict[str, Tensor]:
     """The GRU as PyTorch (and cuDNN, and Keras with reset_after=True) computes it:
     the reset gate multiplies W_hn h + b_hn, after the matrix product.
 
         n = tanh(W_in x + b_in + r * (W_hn h + b_hn))      h' = (1 - z) * n + z * h
     """
-    check_step("gru_step", x_proj, state, w_hh, b_hh, 3, ("h",))
+    check_step("gru_step", x_proj, state, w_hh, b_hh, 3, ("h",), h_mask=h_mask)
     (h,) = state
     x_r, x_z, x_n = x_proj.chunk(3, dim=-1)
-    h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, dim=-1)
+    h_r, h_z, h_n = F.linear(_recurrent_input(h, h_mask), w_hh, b_hh).chunk(3, dim=-1)
     r = torch.sigmoid(x_r + h_r)  # reset gate
     z = torch.sigmoid(x_z + h_z)  # update gate: 1 keeps the old state
     n = torch.tanh(x_n + r * h_n)  # candidate state
-    return {"r": r, "z": z, "n": n, "h": (1 - z) * n + z * h}
+    return {"r": r, "z": z, "n": n, "h": (1 - z) * n + z * h}      # the carry: h unmasked
 
 
-def cho_gru_step(x_proj: Tensor, state: tuple[Tensor], w_hh: Tensor,
-                 b_hh: Tensor | None) -> dict[str, Tensor]:
+def cho_gru_step(x_proj: Tensor, state: tuple[Tensor], w_hh: Tensor, b_hh: Tensor | None,
+                 h_mask: Tensor | None = None) -> dict[str, Tensor]:
     """The GRU as Cho et al. (2014) wrote it: the reset gate multiplies h, before W_hn.
 
         n = tanh(W_in x + b_in + W_hn (r * h) + b_hn)      h' = (1 - z) * n + z * h
@@ -137,13 +150,13 @@ def cho_gru_step(x_proj: Tensor, state: tuple[Tensor], w_hh: Tensor,
     b_hn is not gated here, so only the sum b_in + b_hn matters. With PyTorch's weights the
     two forms are different functions (chapter 06).
     """
-    check_step("cho_gru_step", x_proj, state, w_hh, b_hh, 3, ("h",))
+    check_step("cho_gru_step", x_proj, state, w_hh, b_hh, 3, ("h",), h_mask=h_mask)
     (h,) = state
-    hidden = h.size(-1)
+    hidden, h_in = h.size(-1), _recurrent_input(h, h_mask)
     x_r, x_z, x_n = x_proj.chunk(3, dim=-1)
     b_rz, b_n = (None, None) if b_hh is None else (b_hh[:2 * hidden], b_hh[2 * hidden:])
-    h_r, h_z = F.linear(h, w_hh[:2 * hidden], b_rz).chunk(2, dim=-1)
+    h_r, h_z = F.linear(h_in, w_hh[:2 * hidden], b_rz).chunk(2, dim=-1)
     r = torch.sigmoid(x_r + h_r)
     z = torch.sigmoid(x_z + h_z)
-    n = torch.tanh(x_n + F.linear(r * h, w_hh[2 * hidden:], b_n))   # reset, then matmul
+    n = torch.tanh(x_n + F.linear(r * h_in, w_hh[2 * hidden:], b_n))   # reset, then matmul
     return {"r": r, "z": z, "n": n, "h": (1 - z) * n + z * h}

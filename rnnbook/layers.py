@@ -109,6 +109,14 @@ class RecurrentBase(nn.Module):
 
     # --- the forward pass -----------------------------------------------------------------
 
+    def _layer_input(self, x: Tensor, layer: int) -> Tensor:
+        """What layer number `layer` reads, (T, B, features): the input for layer 0, the
+        output of the layer below for the others, with torch.nn's dropout between layers
+        (a fresh mask at every step) in training. rnnbook.dropout overrides it."""
+        if layer > 0 and self.dropout and self.training:
+            x = F.dropout(x, self.dropout, training=True)
+        return x
+
     def _run_direction(self, x_proj: Tensor, state: tuple[Tensor, ...], options: dict,
                        reverse: bool, alive: list[Tensor] | None):
         """One direction of one layer over time. x_proj is (T, B, gates*H). `alive[t]`
@@ -156,6 +164,7 @@ class RecurrentBase(nn.Module):
 
         finals = []
         for layer in range(self.num_layers):
+            x = self._layer_input(x, layer)
             outputs = []
             for direction, suffix in enumerate(self._suffixes(layer)):
                 index = layer * self.num_directions + direction
@@ -166,8 +175,6 @@ class RecurrentBase(nn.Module):
                 outputs.append(seq)
                 finals.append(state)
             x = torch.cat(outputs, dim=-1) if len(outputs) > 1 else outputs[0]
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, training=True)
 
         final = tuple(torch.stack(parts) for parts in zip(*finals, strict=True))
         if packed:
