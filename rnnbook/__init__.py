@@ -27,6 +27,14 @@ definition per idea:
 - `rnnbook.bench`     fair timing, and `python -m rnnbook.bench` against torch.nn
 - `rnnbook.plot`      cell diagrams, curves with their spread over seeds, gate pictures
 
+and the modules of the applications:
+
+- `rnnbook.forecast`  rolling forecast origins, MASE, sMAPE, intervals, recursive forecasts
+- `rnnbook.classify`  two labelled sequence sets, pad-and-pack batches, read-outs, a classifier
+- `rnnbook.seq2seq`   dates to translate, an encoder-decoder with attention, beam search
+- `rnnbook.anomaly`   labelled series, the UCR protocol, point and range metrics
+- `rnnbook.music`     Bach chorales as piano rolls, MIDI, folk tunes as ABC text
+
 The most used names are importable from `rnnbook` itself; the rest from their modules.
 """
 

@@ -72,3 +72,12 @@ INTERNAL = {   # helpers other modules of the package use, not part of the reade
     "gates": {"check_step"},
     "music": {"main"},                 # python -m rnnbook.music: the build script of the data
 }
+
+
+def test_readme_lists_every_chapter_in_order():
+    """The README's chapter table links every notebook in chapters/, once, in order."""
+    notebooks = sorted(p.name for p in (ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^\| (\d\d) \| \[[^]]+\]\(chapters/(\d\d_\w+\.ipynb)\)", readme, re.M)
+    assert [name for _, name in listed] == notebooks
+    assert all(name.startswith(number) for number, name in listed)
