@@ -31,7 +31,7 @@ from torch import nn
 matplotlib.use("Agg")
 
 NAN, INF = float("nan"), float("inf")
-MODULES = ["checks", "seeding", "gates", "cells", "layers", "variants", "kinds", "fast",
+MODULES = ["checks", "seeding", "gates", "cells", "layers", "variants", "kinds", "fast", "scan",
            "tasks", "series", "text", "download", "models", "train", "bptt", "gradients",
            "baselines", "compare", "bench", "plot"]
 
@@ -378,6 +378,97 @@ row("fast.LSTMSequence.apply", "w_hh", tensor(4 * H, H + 1), ValueError,
 row("fast.LSTMSequence.apply", "h0", tensor(B, H, dtype=torch.float64), ValueError,
     r"h0 has dtype torch.float64")
 row("fast.LSTMSequence.apply", "w_hh", [0.0], TypeError, r"w_hh must be a torch.Tensor")
+
+# The ladder of fast paths (rnnbook.fast) and the scans (rnnbook.scan): chapter 15.
+T5 = 5
+
+
+def _rung_args():
+    return dict(x=torch.zeros(T5, B, I), h0=torch.zeros(B, H), c0=torch.zeros(B, H),
+                w_ih=torch.zeros(4 * H, I), w_hh=torch.zeros(4 * H, H), b_ih=torch.zeros(4 * H),
+                b_hh=torch.zeros(4 * H))
+
+
+for rung in ("lstm_per_gate", "lstm_hoisted", "lstm_fused", "lstm_hand_written",
+             "lstm_c_kernel"):
+    rf = f"fast.{rung}"
+    target(rf, lambda rung=rung, **kw: getattr(mod("fast"), rung)(**kw), _rung_args)
+    row(rf, "x", tensor(B, I), ValueError, r"x must be \(T, B, I\) with T >= 1, got \(2, 3\)")
+    row(rf, "x", tensor(0, B, I), ValueError, r"x must be \(T, B, I\) with T >= 1")
+    row(rf, "x", [[0.0]], TypeError, r"x must be a torch.Tensor")
+    row(rf, "h0", tensor(B + 1, H), ValueError, r"h0 must have shape \(2, 4\)")
+    row(rf, "c0", tensor(H), ValueError, r"c0 must have shape \(2, 4\)")
+    row(rf, "w_ih", tensor(4 * H, I + 1), ValueError, r"w_ih must have shape \(16, 3\)")
+    row(rf, "w_hh", tensor(3 * H, H), ValueError, r"w_hh must have shape \(16, 4\)")
+    row(rf, "b_ih", tensor(4 * H + 1), ValueError, r"b_ih must have shape \(16,\)")
+    row(rf, "b_hh", tensor(4 * H, dtype=torch.float64), ValueError, r"b_hh has dtype")
+    row(rf, "w_hh", None, TypeError, r"w_hh must be a torch.Tensor")
+target("fast.KernelLSTMSequence.apply",
+       lambda **kw: mod("fast").KernelLSTMSequence.apply(*kw.values()),
+       lambda: dict(x_proj=torch.zeros(5, B, 4 * H), h0=torch.zeros(B, H),
+                    c0=torch.zeros(B, H), w_hh=torch.zeros(4 * H, H)))
+row("fast.KernelLSTMSequence.apply", "x_proj", tensor(5, B, 3 * H), ValueError,
+    r"x_proj must be \(T, B, 4 \* H\)")
+row("fast.KernelLSTMSequence.apply", "x_proj", tensor(5, B, 4 * H, dtype=torch.float16),
+    ValueError, r"h0 has dtype", names=("h0",))
+row("fast.KernelLSTMSequence.apply", "h0", tensor(B, H + 1), ValueError, r"h0 must have shape")
+row("fast.KernelLSTMSequence.apply", "w_hh", "w", TypeError, r"w_hh must be a torch.Tensor")
+target("fast.KernelLSTM", lambda **kw: mod("fast").KernelLSTM(**kw),
+       lambda: dict(input_size=I, hidden_size=H))
+row("fast.KernelLSTM", "proj_size", 2, ValueError, r"FastLSTM has no projections")
+row("fast.KernelLSTM", "hidden_size", 0, ValueError, r"hidden_size must be an int >= 1")
+target("fast.build_kernels", lambda **kw: mod("fast").build_kernels(**kw))
+bool_arg("fast.build_kernels", "force")
+
+target("scan.scan_loop", lambda **kw: mod("scan").scan_loop(**kw),
+       lambda: dict(a=torch.ones(T5, B, H), b=torch.ones(T5, B, H), h0=torch.ones(B, H)))
+target("scan.linear_scan", lambda **kw: mod("scan").linear_scan(**kw),
+       lambda: dict(a=torch.ones(T5, B, H), b=torch.ones(T5, B, H), h0=torch.ones(B, H)))
+target("scan.LinearScan.apply", lambda **kw: mod("scan").LinearScan.apply(*kw.values()),
+       lambda: dict(a=torch.ones(T5, B, H), b=torch.ones(T5, B, H), h0=torch.ones(B, H)))
+target("scan.scan_log", lambda **kw: mod("scan").scan_log(**kw),
+       lambda: dict(log_a=torch.zeros(T5, B, H), log_b=torch.zeros(T5, B, H),
+                    log_h0=torch.zeros(B, H)))
+for sf, (s_a, s_b, s_h0) in (("scan.scan_loop", ("a", "b", "h0")),
+                        ("scan.linear_scan", ("a", "b", "h0")),
+                        ("scan.LinearScan.apply", ("a", "b", "h0")),
+                        ("scan.scan_log", ("log_a", "log_b", "log_h0"))):
+    row(sf, s_a, tensor(0, B, H), ValueError, rf"{s_a} must be \(T, ...\) with T >= 1")
+    row(sf, s_a, tensor(H), ValueError, rf"{s_a} must be \(T, ...\)")
+    row(sf, s_b, tensor(T5, B, H + 1), ValueError, rf"{s_b} must have the shape of {s_a}")
+    row(sf, s_h0, tensor(B + 1, H), ValueError, rf"{s_h0} must have shape \(2, 4\)")
+    row(sf, s_h0, tensor(B, H, dtype=torch.float64), ValueError, rf"{s_h0} has dtype")
+    row(sf, s_a, [1.0], TypeError, rf"{s_a} must be a torch.Tensor")
+choice_arg("scan.linear_scan", "scan", ("fft", None, 3))
+target("scan.linear_scan.log", lambda **kw: mod("scan").linear_scan(**kw),
+       lambda: dict(a=torch.ones(T5, B, H), b=torch.ones(T5, B, H), h0=torch.ones(B, H),
+                    scan="log"))
+row("scan.linear_scan.log", "b", Fresh(lambda: -torch.ones(T5, B, H), "negative b"), ValueError,
+    r"scan='log' needs a, b and h0 > 0", names=("scan",))
+row("scan.LinearScan.apply", "a", tensor(T5, B, H, dtype=torch.float16), ValueError,
+    r"b has dtype", names=("b",))
+for g_fn in ("g", "log_g"):
+    target(f"scan.{g_fn}", lambda g_fn=g_fn, **kw: getattr(mod("scan"), g_fn)(**kw),
+           lambda: dict(x=torch.zeros(3)))
+    for bad in ([0.5], 0.5, None):
+        row(f"scan.{g_fn}", "x", bad, TypeError, r"x must be a torch.Tensor")
+for min_cls in ("MinGRU", "MinLSTM"):
+    target(f"scan.{min_cls}",
+           lambda min_cls=min_cls, **kw: getattr(mod("scan"), min_cls)(**kw),
+           lambda: dict(input_size=I, hidden_size=H))
+    int_arg(f"scan.{min_cls}", "input_size")
+    int_arg(f"scan.{min_cls}", "hidden_size")
+    choice_arg(f"scan.{min_cls}", "scan", ("fft", None, 3, "Loop"))
+    target(f"scan.{min_cls}.forward",
+           lambda min_cls=min_cls, **kw: getattr(mod("scan"), min_cls)(I, H)(**kw),
+           lambda: dict(x=torch.zeros(T5, B, I)))
+    row(f"scan.{min_cls}.forward", "x", tensor(T5, B, I + 1), ValueError,
+        r"x must be \(T, B, input_size=3\)")
+    row(f"scan.{min_cls}.forward", "x", tensor(B, I), ValueError, r"x must be \(T, B")
+    row(f"scan.{min_cls}.forward", "x", "abc", TypeError, r"x must be a torch.Tensor")
+    row(f"scan.{min_cls}.forward", "h0", tensor(B, H + 1), ValueError, r"h0 must be a tensor of "
+        r"shape \(2, 4\)")
+    row(f"scan.{min_cls}.forward", "h0", 0.5, ValueError, r"h0 must be a tensor")
 
 target("kinds.check_kind", lambda **kw: mod("kinds").check_kind(**kw), lambda: dict(kind="lstm"))
 choice_arg("kinds.check_kind", "kind", ("LSTM", "transformer", None, 3, ""))
@@ -976,6 +1067,8 @@ NO_ARGUMENTS = {
     "train.quiet": "takes no arguments; reads RNNBOOK_QUIET, where any text but '' and '0' "
                    "means quiet",
     "bench.onednn_off": "takes no arguments",
+    "fast.kernel_path": "takes no arguments",
+    "fast.kernels_available": "takes no arguments",
     "checks.InputError": "an exception class",
     "kinds.Kind": "a record of the registry, built by rnnbook.kinds itself",
     "bptt.SavedTensors": "a record that saved_tensors returns",

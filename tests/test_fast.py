@@ -9,7 +9,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_sequence
 from twins import F64, TOL, assert_same_results, initial_state, randn, run_and_grad, twins
 
-from rnnbook import LSTM
+from rnnbook import LSTM, fast
 from rnnbook.fast import FastLSTM, LSTMSequence
 
 MATRIX = list(itertools.product([1, 2, 3], [False, True], [False, True], [True, False]))
@@ -93,3 +93,88 @@ def test_fast_lstm_loads_torch_weights_and_keeps_the_api():
     fast.load_state_dict(theirs.state_dict())
     assert repr(fast) == "FastLSTM(3, 4, num_layers=2)" and isinstance(fast, LSTM)
     assert fast.flatten_parameters() is None and len(fast.all_weights) == 2
+
+
+# --- the ladder of fast paths and the compiled kernels -----------------------------------
+
+needs_compiler = pytest.mark.skipif(not fast.kernels_available(),
+                                    reason="no C++ compiler to build rnnbook.fast's kernels")
+
+
+def _ladder_case(seed=0, T=6, B=3, I=5, H=4):
+    torch.manual_seed(seed)
+    theirs = nn.LSTM(I, H, dtype=F64)
+    x = randn(T, B, I, seed=seed + 1, requires_grad=True)
+    h0 = randn(B, H, seed=seed + 2, requires_grad=True)
+    c0 = randn(B, H, seed=seed + 3, requires_grad=True)
+    return theirs, x, h0, c0
+
+
+def _loss(out, h, c):
+    return out.sin().sum() + h.cos().sum() + c.pow(2).sum()   # every result matters
+
+
+@pytest.mark.parametrize("name", list(fast.LADDER))
+def test_every_rung_of_the_ladder_equals_nn_lstm(name):
+    if name == "C++ backward kernel" and not fast.kernels_available():
+        pytest.skip("no C++ compiler")
+    theirs, x, h0, c0 = _ladder_case()
+    out, (h, c) = theirs(x, (h0[None], c0[None]))
+    weights = list(theirs.parameters())
+    expected = (out, h[0], c[0], *torch.autograd.grad(_loss(out, h[0], c[0]),
+                                                       [x, h0, c0, *weights]))
+    out, h, c = fast.LADDER[name](x, h0, c0, *weights)
+    got = (out, h, c, *torch.autograd.grad(_loss(out, h, c), [x, h0, c0, *weights]))
+    for a, b in zip(got, expected, strict=True):
+        torch.testing.assert_close(a, b, **TOL)
+
+
+@needs_compiler
+@pytest.mark.parametrize("num_layers,bidirectional,batch_first,bias", MATRIX[::3])
+def test_kernel_lstm_matches_torch(num_layers, bidirectional, batch_first, bias):
+    kw = dict(input_size=3, hidden_size=4, num_layers=num_layers, bidirectional=bidirectional,
+              batch_first=batch_first, bias=bias)
+    theirs, ours = twins("lstm", ours_cls=fast.KernelLSTM, **kw)
+    x = randn(*((2, 5, 3) if batch_first else (5, 2, 3)), seed=2, requires_grad=True)
+    for h0 in (None, initial_state(theirs, 2)):
+        assert_same_results(run_and_grad(theirs, x, h0), run_and_grad(ours, x, h0))
+
+
+@needs_compiler
+def test_kernel_lstm_float32_and_gradcheck():
+    H = 3
+    args = (randn(4, 2, 4 * H, requires_grad=True), randn(2, H, seed=1, requires_grad=True),
+            randn(2, H, seed=2, requires_grad=True), randn(4 * H, H, seed=3, requires_grad=True))
+    assert torch.autograd.gradcheck(fast.KernelLSTMSequence.apply, args)
+    f32 = [a.detach().float().requires_grad_() for a in args]
+    out64 = fast.KernelLSTMSequence.apply(*args)
+    out32 = fast.KernelLSTMSequence.apply(*f32)
+    for a, b in zip(out32, out64, strict=True):
+        torch.testing.assert_close(a, b.float(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        x = args[0]
+        (gx,) = torch.autograd.grad(fast.KernelLSTMSequence.apply(x, *args[1:])[0].sum(), x,
+                                    create_graph=True)
+        gx.sum().backward()
+
+
+@needs_compiler
+def test_kernels_are_cached_and_refuse_other_tensors(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNBOOK_CACHE", str(tmp_path))
+    path = fast.build_kernels()
+    assert path.exists() and path.parent.parent == tmp_path and path.suffix == ".so"
+    stamp = path.stat().st_mtime_ns
+    assert fast.build_kernels() == path and path.stat().st_mtime_ns == stamp   # not rebuilt
+    x = torch.zeros(3, 1, 8, dtype=torch.float16)
+    with pytest.raises(ValueError, match="x_proj must be a float32 or float64 CPU tensor"):
+        fast.KernelLSTMSequence.apply(x, torch.zeros(1, 2, dtype=torch.float16),
+                                      torch.zeros(1, 2, dtype=torch.float16),
+                                      torch.zeros(8, 2, dtype=torch.float16))
+
+
+def test_no_compiler_is_reported_clearly(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNNBOOK_CACHE", str(tmp_path))
+    monkeypatch.setenv("CXX", "")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match="no C\\+\\+ compiler found"):
+        fast.build_kernels()
