@@ -20,17 +20,19 @@
 # [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/rnnbook/rnnbook/main?labpath=chapters%2F06_gru.ipynb)
 #
 # The LSTM of chapter 05 got around the vanishing gradient with a second state vector, the
-# cell, and three gates to guard it. In 2014, while building an RNN encoder-decoder for
+# cell, guarded by three gates. In 2014, while building an RNN encoder-decoder for
 # machine translation, Kyunghyun Cho and his colleagues proposed a leaner unit that keeps the
 # essential idea, an additive path along which the state is copied rather than squashed,
-# with one state vector and two gates. It is the **gated recurrent unit**, the GRU. This chapter builds it, proves
-# our version equal to PyTorch's, untangles the conflicting ways it is written, derives how
-# gradients pass through it, and trains it on the long-dependency task of chapter 05.
+# with one state vector and two gates. It is the **gated recurrent unit**, the GRU. This
+# chapter builds it, proves our version equal to PyTorch's, untangles the conflicting ways
+# it is written, derives how gradients pass through it, and trains it on the temporal-order
+# task on which chapter 05's LSTM needed a large forget-gate bias.
 #
 # **What you will learn**
 #
 # - the GRU's reset and update gates, its candidate state, and why it needs no separate cell
-#   state;
+#   state; why the update gate couples the LSTM's *input and forget* gates (not its input
+#   and output gates, as is often written);
 # - how to build the cell gate by gate, and a proof that it equals `nn.GRU`;
 # - the two GRUs in circulation: Cho et al.'s, with the reset applied *before* the recurrent
 #   matrix product, and PyTorch's, with it applied *after*; that they are different
@@ -38,10 +40,13 @@
 # - a table of conventions (gate order, which way the update gate points, how many biases)
 #   for PyTorch, Keras, the papers and this book, with every checkable entry checked;
 # - the Jacobian $\partial h_t / \partial h_{t-1}$, derived, and its three limiting cases
-#   built with chosen weights and checked against autograd;
-# - the GRU solving the adding problem at $T = 100$;
-# - two popular misconceptions, "the GRU has three gates" and "gates are 0 or 1", tested on
-#   a trained model.
+#   built with chosen weights and checked against autograd; why gates do not prevent
+#   *exploding* gradients;
+# - the update-gate bias, the GRU's counterpart of the LSTM's forget-gate bias, measured on
+#   the temporal-order task over seeds; and why a GRU at PyTorch's default initialisation
+#   learns that task when an LSTM at its default does not;
+# - what the gates of a trained GRU really do, unit by unit, and two popular
+#   misconceptions, "the GRU has three gates" and "gates are 0 or 1", tested.
 
 # %%
 # On Colab, install the book's package first. Anywhere else this cell does nothing.
@@ -118,19 +123,23 @@ if "google.colab" in sys.modules:
 # %%
 import copy
 import itertools
+import math
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
+from matplotlib.patches import Circle, FancyBboxPatch
 from torch import nn
 
 import rnnbook
-from rnnbook import ADDING_BASELINE_MSE, SequenceModel, adding_problem, fit, seed_everything
-from rnnbook.gradients import jacobian_norms
+from rnnbook import ChoGRU, ChoGRUCell, SequenceModel, fit, seed_everything
+from rnnbook.gradients import gate_trace, jacobian_norms, model_grad_norms
 from rnnbook.plot import cell_diagram, gate_histograms
-from rnnbook.variants import ChoGRU
-from rnnbook.gradients import gate_trace
 
 ax = cell_diagram("gru")
+for label in ax.texts:                  # the package's diagram draws "tanh" a size too large
+    if label.get_text() == "tanh":      # for its box; smaller here until it is fixed there
+        label.set_fontsize(9)
 ax.set_title("One step of a GRU: the reset gate $r_t$ feeds the candidate $n_t$, and the "
              "update gate $z_t$\nkeeps the old state in proportion $z_t$ and lets the "
              "candidate in with $1 - z_t$", fontsize=10)
@@ -159,7 +168,13 @@ def gru_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
 def below(value, bound=1e-6):
     """Show a difference that should be rounding error as a bound: its low digits change
     from machine to machine, the bound does not."""
-    return f"< {bound:.0e}" if value < bound else f"{value:.4f}"
+    return f"below {bound:.0e}" if value < bound else f"{value:.1e}, NOT below {bound:.0e}"
+
+
+def above(value, bound):
+    """Show a difference that must be large as a bound: its digits depend on the random
+    weights, the bound holds for every seed."""
+    return f"above {bound:g}" if value > bound else f"{value:.4f}, NOT above {bound:g}"
 
 
 def run(step, x, *weights):
@@ -176,9 +191,11 @@ def run(step, x, *weights):
 # Now the test. We create an `nn.GRU`, hand its weights to our function, and run both on the
 # same random sequence. If our equations, or our guess of the block order, were wrong, the
 # outputs would disagree. As a control, we also run our function with the first two blocks
-# swapped, as if the order were $z, r, n$ (Keras's order, as we will see).
+# swapped, as if the order were $z, r, n$ (Keras's order, as we will see). The printed
+# gaps are bounds, so that this cell prints the same on every machine and for every seed;
+# the asserts hold the same bounds.
 
-# %%
+# %% tags=["nbval-check-output"]
 seed_everything(0)
 torch_gru = nn.GRU(input_size=3, hidden_size=8)
 x = torch.randn(20, 5, 3)                                    # T=20 steps, a batch of 5
@@ -204,17 +221,27 @@ err_wrong = (wrong_order - expected).abs().max().item()
 err_book = (book - expected).abs().max().item()
 print(f"gate by gate vs nn.GRU:          max |difference| {below(err_ours)}")
 print(f"rnnbook.GRU vs nn.GRU:           max |difference| {below(err_book)}")
-print(f"blocks read as z, r, n instead:  max |difference| {err_wrong:.4f}")
+print(f"blocks read as z, r, n instead:  max |difference| {above(err_wrong, 0.01)}")
 assert err_ours < 1e-6 and err_book < 1e-6
 assert err_wrong > 0.01
 
 # %% [markdown]
 # Our four lines reproduce `nn.GRU` to the last few bits of single precision, over twenty
-# steps and five sequences, and so does the package's `rnnbook.GRU`, which holds the same
-# equations in fused form (`rnnbook.cells.gru_step`) and loads PyTorch's `state_dict`
-# directly. Reading the blocks in the wrong order gives outputs that are off by 0.41: the
-# order $r, z, n$ is not a convention we chose, it is a fact about PyTorch's weight layout,
-# and now a tested one.
+# steps and five sequences, and so does the package's `rnnbook.GRU`, which runs the same
+# equations (`rnnbook.gates.gru_step`, the one place the package writes them) and loads
+# PyTorch's `state_dict` directly. Reading the blocks in the wrong order gives outputs that
+# are off by far more than rounding: the order $r, z, n$ is not a convention we chose, it
+# is a fact about PyTorch's weight layout, and now a tested one.
+#
+# > **Common mistake.** "The GRU has three gates." It is easy to see where this comes from:
+# > a GRU layer has three blocks of weights, and PyTorch's own documentation calls $r_t$,
+# > $z_t$ and $n_t$ "the reset, update, and new gates". But $n_t$ is not a gate. A gate is a
+# > vector of numbers in $(0, 1)$ that *multiplies* another signal to let a fraction of it
+# > through; $n_t$ comes out of a $\tanh$ and is the signal itself, the content that gets
+# > written. The cell above, with exactly two sigmoids, reproduced `nn.GRU`, so there is no
+# > third gate hidden anywhere; the trained model at the end of the chapter shows the
+# > candidate taking negative values as often as the task needs. (The LSTM has the same
+# > structure with four blocks: three gates and a candidate.)
 #
 # Counting the parameters of one layer: three blocks, each with an $H \times I$ input
 # matrix, an $H \times H$ recurrent matrix and two bias vectors,
@@ -223,7 +250,7 @@ assert err_wrong > 0.01
 #
 # three quarters of an LSTM's $4\,(HI + H^2 + 2H)$ at the same sizes.
 
-# %%
+# %% tags=["nbval-check-output"]
 for I, H in [(1, 1), (3, 8), (10, 64), (64, 256)]:
     gru_params = sum(p.numel() for p in nn.GRU(I, H).parameters())
     lstm_params = sum(p.numel() for p in nn.LSTM(I, H).parameters())
@@ -233,6 +260,52 @@ for I, H in [(1, 1), (3, 8), (10, 64), (64, 256)]:
     assert lstm_params == 4 * (H * I + H * H + 2 * H)
 
 # %% [markdown]
+# > **Common mistake.** "The update gate combines the LSTM's input and *output* gates." It
+# > combines the input and **forget** gates: $z_t$ plays the forget gate (how much of the
+# > old state to keep) and $1 - z_t$ the input gate (how much of the candidate to write).
+# > There is no output gate at all: the GRU's state is its output. The next cell checks
+# > this with PyTorch's own LSTM cell. We build an `nn.LSTMCell` whose forget gate has the
+# > GRU's update-gate weights, whose input gate has the same weights negated (so that
+# > $i = \sigma(-a) = 1 - \sigma(a) = 1 - f$: an LSTM with coupled input and forget gates),
+# > and whose candidate has the GRU's candidate weights. With the GRU's reset gate held
+# > open ($r = 1$, by a large bias) and the LSTM's cell started at the GRU's state, the
+# > LSTM's new **cell** state is exactly the GRU's new state, while the LSTM's output,
+# > $o \odot \tanh(c)$, is not: the output gate and the $\tanh$ are what the GRU leaves out.
+
+# %% tags=["nbval-check-output"]
+seed_everything(0)
+I, H = 3, 8
+gru_cell = nn.GRUCell(I, H, dtype=torch.float64)
+lstm_cell = nn.LSTMCell(I, H, dtype=torch.float64)          # blocks i, f, g, o
+with torch.no_grad():
+    gru_cell.bias_ih[:H] = 40.0                               # reset gate r = 1
+    for lstm_w, gru_w in ((lstm_cell.weight_ih, gru_cell.weight_ih),
+                          (lstm_cell.weight_hh, gru_cell.weight_hh),
+                          (lstm_cell.bias_ih, gru_cell.bias_ih),
+                          (lstm_cell.bias_hh, gru_cell.bias_hh)):
+        _, gru_z, gru_n = gru_w.chunk(3)
+        lstm_w[:H] = -gru_z                                   # input gate: 1 - z
+        lstm_w[H:2 * H] = gru_z                               # forget gate: z
+        lstm_w[2 * H:3 * H] = gru_n                           # candidate: n (with r = 1)
+    x_t = torch.randn(5, I, dtype=torch.float64)
+    h = torch.randn(5, H, dtype=torch.float64).tanh()
+    gru_new = gru_cell(x_t, h)
+    lstm_h, lstm_c = lstm_cell(x_t, (h, h))                   # the cell starts at the GRU's h
+cell_gap = (lstm_c - gru_new).abs().max().item()
+output_gap = (lstm_h - gru_new).abs().max().item()
+print(f"LSTM with f = z, i = 1 - z: its new cell state vs the GRU's new state: "
+      f"{below(cell_gap, 1e-12)}")
+print(f"                            its output o * tanh(c) vs the GRU's new state: "
+      f"{above(output_gap, 0.1)}")
+assert cell_gap < 1e-12 and output_gap > 0.1
+
+# %% [markdown]
+# So a GRU is, in its update, an LSTM whose input and forget gates are tied, and which
+# shows its cell directly instead of through an output gate. (Greff et al. (2017) studied
+# the LSTM with coupled input and forget gates, "CIFG", and found it cost little.) The one
+# genuinely new piece is the reset gate, and where it sits is the subject of the next
+# section.
+#
 # ## Two GRUs: Cho et al.'s and PyTorch's
 #
 # If you read the paper that introduced the GRU (Cho et al. 2014, *Learning phrase
@@ -247,21 +320,82 @@ for I, H in [(1, 1), (3, 8), (10, 64), (64, 256)]:
 # the reset before.) The two are not the same function: in Cho's form unit $j$ of the
 # candidate sees $\sum_k (W_{hn})_{jk}\, r_k h_k$, each old unit filtered by *its own* reset
 # gate, while in PyTorch's form it sees $r_j \sum_k (W_{hn})_{jk} h_k$, the whole sum scaled
-# by the reset gate of the *receiving* unit.
-#
-# Why would PyTorch (and NVIDIA's cuDNN, whose GRU PyTorch follows) change the equations?
-# The reset-after form has a practical advantage, the usual explanation for cuDNN's
-# choice. With the reset after the product, the three recurrent products
-# $W_{hr} h$, $W_{hz} h$, $W_{hn} h$ are independent of each other and become one
-# $(3H \times H)$ matrix product per step. With the reset before it, $W_{hn} (r \odot h)$
-# cannot start until $r$ is known, so every step needs two matrix products in sequence.
-#
-# The package has Cho's form as `rnnbook.variants.ChoGRU`, with exactly the parameters of
-# `nn.GRU`, so the same weights can be loaded into both (its step is
-# `rnnbook.variants.cho_gru_step`; the extra bias $b_{hn}$ is simply added outside the
-# product). Same weights, same input, two functions:
+# by the reset gate of the *receiving* unit. The figure puts the two side by side.
 
 # %%
+def candidate_diagram(ax, reset):
+    """Draw how the GRU's candidate n_t is computed, with the reset gate r_t applied
+    after the product with W_hn (reset="after", PyTorch) or before it ("before", Cho)."""
+    def box(x, text, width, color="#dfe7ee"):
+        ax.add_patch(FancyBboxPatch((x - width / 2, -0.35), width, 0.7, fc=color,
+                                    ec="#333333", lw=1.2,
+                                    boxstyle="round,pad=0.02,rounding_size=0.1"))
+        ax.text(x, 0, text, ha="center", va="center", fontsize=10)
+
+    def op(x, text):
+        ax.add_patch(Circle((x, 0), 0.3, fc="white", ec="#333333", lw=1.2, zorder=3))
+        ax.text(x, 0, text, ha="center", va="center", fontsize=12, zorder=4)
+
+    def arrow(start, end, color="#333333"):
+        ax.annotate("", xy=end, xytext=start, arrowprops={
+            "arrowstyle": "-|>", "color": color, "lw": 1.5, "shrinkA": 0, "shrinkB": 0})
+
+    ax.text(-0.2, 0, "$h_{t-1}$", ha="right", va="center", fontsize=13)
+    if reset == "after":                  # r * (W_hn h + b_hn)
+        box(1.6, "$W_{hn} h_{t-1} + b_{hn}$", 2.8)
+        op(4.0, r"$\odot$")
+        arrow((-0.1, 0), (0.2, 0))
+        arrow((3.0, 0), (3.7, 0))
+        arrow((4.3, 0), (5.2, 0))
+        r_x, title = 4.0, "PyTorch and cuDNN: the reset after the product"
+        note = ("$W_{hn} h_{t-1}$ needs only $h_{t-1}$: one $(3H \\times H)$ product\n"
+                "computes it together with $W_{hr} h_{t-1}$ and $W_{hz} h_{t-1}$")
+    else:                                 # W_hn (r * h) + b_hn
+        op(0.5, r"$\odot$")
+        box(3.0, "$W_{hn} (r_t \\odot h_{t-1}) + b_{hn}$", 3.4)
+        arrow((-0.1, 0), (0.2, 0))
+        arrow((0.8, 0), (1.3, 0))
+        arrow((4.7, 0), (5.2, 0))
+        r_x, title = 0.5, "Cho et al. (2014): the reset before the product"
+        note = ("$W_{hn}$ must wait for $r_t$, which needs $W_{hr} h_{t-1}$ first:\n"
+                "two matrix products per step, one after the other")
+    ax.text(r_x, 1.6, "$r_t$", ha="center", va="center", fontsize=13, color="#7a3d8f")
+    arrow((r_x, 1.3), (r_x, 0.3), color="#7a3d8f")
+    op(5.5, "+")
+    ax.text(5.5, -1.6, "$W_{in} x_t + b_{in}$", ha="center", va="center", fontsize=12)
+    arrow((5.5, -1.3), (5.5, -0.3))
+    box(7.1, "tanh", 1.1, color="#f2c14e")
+    arrow((5.8, 0), (6.55, 0))
+    arrow((7.65, 0), (8.3, 0))
+    ax.text(8.4, 0, "$n_t$", ha="left", va="center", fontsize=13)
+    ax.text(4.0, -2.4, note, ha="center", va="top", fontsize=9.5, style="italic")
+    ax.set_title(title, fontsize=11)
+    ax.set(xlim=(-1.3, 9.2), ylim=(-3.4, 2.0), aspect="equal")
+    ax.axis("off")
+
+
+fig, axes = plt.subplots(1, 2, figsize=(13, 3.3))
+candidate_diagram(axes[0], "after")
+candidate_diagram(axes[1], "before")
+fig.suptitle("The one difference between the two GRUs: where the reset gate meets $W_{hn}$",
+             y=1.04)
+plt.show()
+
+# %% [markdown]
+# Why would PyTorch (and NVIDIA's cuDNN, whose GRU PyTorch follows) change the equations?
+# The reset-after form has a practical advantage, the usual explanation for cuDNN's
+# choice, and the notes under the figure say it: with the reset after the product, the
+# three recurrent products $W_{hr} h$, $W_{hz} h$, $W_{hn} h$ are independent of each other
+# and become one $(3H \times H)$ matrix product per step. With the reset before it,
+# $W_{hn} (r \odot h)$ cannot start until $r$ is known, so every step needs two matrix
+# products in sequence.
+#
+# The package has Cho's form as `rnnbook.ChoGRU`, with exactly the parameters of `nn.GRU`,
+# so the same weights can be loaded into both (its step is `rnnbook.gates.cho_gru_step`;
+# the extra bias $b_{hn}$ is simply added outside the product). Same weights, same input,
+# two functions:
+
+# %% tags=["nbval-check-output"]
 seed_everything(0)
 torch_gru = nn.GRU(input_size=3, hidden_size=32)
 cho_gru = ChoGRU(input_size=3, hidden_size=32)
@@ -270,21 +404,21 @@ x = torch.randn(50, 8, 3)
 with torch.no_grad():
     gap = (torch_gru(x)[0] - cho_gru(x)[0]).abs()
 print(f"same weights, PyTorch's form vs Cho's form over 50 steps: "
-      f"max |difference| {gap.max():.4f}, mean {gap.mean():.4f}")
+      f"max |difference| {above(gap.max().item(), 0.05)}")
 assert gap.max() > 0.05
 
 # %% [markdown]
-# The outputs differ by up to 0.12 (and by 0.04 on average) for outputs that lie in
-# $(-1, 1)$: not a rounding effect, a different model. A state dict trained in one form and
-# loaded into the other will therefore give wrong predictions without any error message,
-# which is worth knowing when you move a GRU between frameworks.
+# The outputs, which lie in $(-1, 1)$, differ by more than 0.05 somewhere (by about a tenth
+# in the run stored here): not a rounding effect, a different model. A state dict trained
+# in one form and loaded into the other will therefore give wrong predictions without any
+# error message, which is worth knowing when you move a GRU between frameworks.
 #
 # When *do* the two agree? The reset commutes with the product exactly when $W_{hn}$ is
 # diagonal, since then $r \odot (D h) = D (r \odot h)$; and $b_{hn}$ must be zero, because
 # PyTorch gates it and Cho does not. Checking that boundary case tests that the difference
 # comes from where the reset sits, and from nothing else:
 
-# %%
+# %% tags=["nbval-check-output"]
 with torch.no_grad():
     diagonal = copy.deepcopy(torch_gru)
     diagonal.weight_hh_l0[64:] = torch.diag(torch.randn(32))    # W_hn diagonal
@@ -296,7 +430,7 @@ assert gap_diagonal < 1e-6
 
 # %% [markdown]
 # Both forms learn, as the experiment later in this chapter shows: trained from the same
-# initial weights on the same data, both solve the adding problem.
+# initial weights on the same data, both solve the temporal-order task.
 #
 # ## A table of conventions
 #
@@ -320,7 +454,7 @@ assert gap_diagonal < 1e-6
 # here. The ones that hold in PyTorch we check. The GRU's block order was checked above;
 # here is the LSTM's, by reconstructing `nn.LSTMCell`'s output from its chunks:
 
-# %%
+# %% tags=["nbval-check-output"]
 seed_everything(0)
 lstm = nn.LSTMCell(3, 4)
 x_t, h, c = torch.randn(2, 3), torch.randn(2, 4), torch.randn(2, 4)
@@ -341,7 +475,7 @@ assert lstm_err < 1e-6
 # turns one convention into the other. So a GRU written Chung's way, given PyTorch's weights
 # with the $z$ block negated, must compute exactly what `nn.GRU` computes:
 
-# %%
+# %% tags=["nbval-check-output"]
 def gru_step_z_takes_new(x, h, weight_ih, weight_hh, bias_ih, bias_hh):
     """The GRU as Chung et al. (2014) write it: z = 1 takes the candidate."""
     W_ir, W_iz, W_in = weight_ih.chunk(3)
@@ -371,7 +505,8 @@ with torch.no_grad():
 err_flipped = (flipped - expected).abs().max().item()
 err_not_flipped = (not_flipped - expected).abs().max().item()
 print(f"z takes the new, with z's weights negated: max |difference| {below(err_flipped)}")
-print(f"z takes the new, weights as they are:      max |difference| {err_not_flipped:.4f}")
+print(f"z takes the new, weights as they are:      max |difference| "
+      f"{above(err_not_flipped, 0.05)}")
 assert err_flipped < 1e-6 and err_not_flipped > 0.05
 
 # %% [markdown]
@@ -382,7 +517,7 @@ assert err_flipped < 1e-6 and err_not_flipped > 0.05
 # $b_{in}$. In Cho's form it is, which is why Keras's reset-before GRU loses nothing with a
 # single bias per block. Moving one bias into its partner, and checking what changes:
 
-# %%
+# %% tags=["nbval-check-output"]
 def move_bias(layer, block):
     """A copy of a GRU layer with block `block` (0=r, 1=z, 2=n) of bias_hh moved into bias_ih."""
     moved = copy.deepcopy(layer)
@@ -404,8 +539,8 @@ with torch.no_grad():
                for name, layer in [("PyTorch's form", torch_gru), ("Cho's form", cho_gru)]
                for block in range(3)}
 for (name, block), change in changes.items():
-    print(f"{name:<15} move b_h{'rzn'[block]} into b_i{'rzn'[block]}: "
-          f"output changes by {below(change)}")
+    bound = below(change) if change < 1e-6 or block < 2 else above(change, 1e-3)
+    print(f"{name:<15} move b_h{'rzn'[block]} into b_i{'rzn'[block]}: output changes by {bound}")
 assert all(change < 1e-6 for (name, block), change in changes.items() if block < 2)
 assert changes[("Cho's form", 2)] < 1e-6
 assert changes[("PyTorch's form", 2)] > 1e-3
@@ -454,7 +589,7 @@ assert changes[("PyTorch's form", 2)] > 1e-3
 # $\operatorname{diag}(f)$: a path with no weight matrix and no squashing on it. Let us code
 # the formula and check it against autograd, in double precision, at random weights.
 
-# %%
+# %% tags=["nbval-check-output"]
 def gru_jacobian(cell, x, h):
     """The analytic dh_t/dh_{t-1} of an nn.GRUCell at one unbatched (x, h)."""
     W_ir, W_iz, W_in = cell.weight_ih.chunk(3)
@@ -484,8 +619,7 @@ with torch.no_grad():
     jac_formula = gru_jacobian(cell, x_t, h)
 jac_autograd = autograd_jacobian(cell, x_t, h)
 jac_err = (jac_formula - jac_autograd).abs().max().item()
-print(f"formula vs autograd at random weights: max |difference| {below(jac_err, 1e-12)} "
-      f"(largest entry {jac_autograd.abs().max():.4f})")
+print(f"formula vs autograd at random weights: max |difference| {below(jac_err, 1e-12)}")
 assert jac_err < 1e-12
 
 # %% [markdown]
@@ -504,7 +638,7 @@ assert jac_err < 1e-12
 #   Jacobian of a plain $\tanh$ RNN with recurrent matrix $W_{hn}$, vanishing and exploding
 #   included.
 
-# %%
+# %% tags=["nbval-check-output"]
 def with_gates(cell, reset_bias, update_bias):
     """A copy of `cell` whose reset and update gates are pushed by these input biases."""
     saturated = copy.deepcopy(cell)
@@ -532,8 +666,7 @@ for name, reset_bias, update_bias in [("z -> 1", 0.0, 20.0),
     limit_err = (jac - limit).abs().max().item()
     cases[name] = jac
     print(f"{name:<15} autograd vs limit {below(limit_err)}, "
-          f"vs formula {below(formula_err, 1e-12)}, "
-          f"largest entry {jac.abs().max():.4f}")
+          f"vs formula {below(formula_err, 1e-12)}")
     assert limit_err < 1e-6 and formula_err < 1e-12
 
 fig, axes = plt.subplots(1, 4, figsize=(12, 3.2))
@@ -582,6 +715,8 @@ for name, values in norms.items():
     print(f"{name:<18} ||dh_t/dh_0|| at t=10: {values[9]:.1e}, t=50: {values[49]:.1e}, "
           f"t=100: {values[99]:.1e}")
 keep, middle, overwrite = (norms[f"GRU, b_z = {b:g}"][-1] for b in (3.0, 0.0, -3.0))
+# Thresholds calibrated on ten seeds: keep was 0.038-0.059, middle at most 2e-18,
+# the RNN at most 2e-19, overwrite at most 3e-46.
 assert keep > 1e-2 and keep > 1e15 * middle and middle > 1e15 * overwrite
 assert keep > 1e15 * norms["tanh RNN"][-1]
 assert middle < 1e-15 and norms["tanh RNN"][-1] < 1e-15       # both vanish
@@ -595,146 +730,408 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# With $b_z = +3$ the norm after 100 steps is still $4.5 \cdot 10^{-2}$. With $b_z = 0$ it
-# has fallen to $1.2 \cdot 10^{-20}$, the same vanishing regime as the plain RNN
-# ($3.0 \cdot 10^{-25}$), and with $b_z = -3$, where the GRU overwrites most of its state at
-# each step, to $1.2 \cdot 10^{-54}$. Two lessons. First, the update gate is the knob that
-# sets how far back information and gradient reach, and the network can turn it unit by
-# unit and step by step. Second, a GRU at PyTorch's default initialisation, where every bias
-# is small and $z \approx 0.5$, does *not* start out with a long memory: it has to learn to
-# push its update gates towards 1, and we will see below that it does. An update-gate bias
-# thus plays the role for the GRU that the forget-gate bias plays for the LSTM in
-# chapter 05.
+# With $b_z = +3$ the norm after 100 steps is still above $10^{-2}$. With $b_z = 0$ it has
+# fallen below $10^{-15}$, the same vanishing regime as the plain RNN, and with $b_z = -3$,
+# where the GRU overwrites most of its state at each step, it is smaller still by more
+# than fifteen orders of magnitude. (These are the bounds the cell asserts; the digits it
+# prints depend on the random weights, and over ten seeds the ordering never changed.)
+# Two lessons. First, the update gate is the knob that sets how far back information and
+# gradient reach, and the network can turn it unit by unit and step by step. Second, a GRU
+# at PyTorch's default initialisation, where every bias is small and $z \approx 0.5$, does
+# *not* start out with a long memory. An update-gate bias thus plays the role for the GRU
+# that the forget-gate bias plays for the LSTM in chapter 05; we measure its effect on
+# training below.
 #
-# ## Solving the adding problem
+# ### Gates do not prevent exploding gradients
 #
-# Now a task where the memory matters: the adding problem, the long-dependency task that
-# chapter 05 solves with the LSTM, at the same length $T = 100$. Each input sequence has 100
-# steps with two features, a random value in $[0, 1]$ and a marker that is 1 at exactly two
-# steps, one in each half. The target is the sum of the two marked values, so the network
-# must notice the first marked value, carry it for up to 99 steps while ignoring everything
-# else, and add the second. Always predicting 1 gives a mean squared error (MSE) of
-# $1/6 \approx 0.167$, the baseline to beat.
-#
-# We train three models with the same head, the same optimiser (Adam, learning rate
-# $3 \cdot 10^{-3}$, gradient norm clipped at 1), the same 800 batches of 64 fresh sequences
-# and the same test set of 1,000 sequences:
-#
-# - a GRU in PyTorch's form (`nn.GRU`, 32 units);
-# - a GRU in Cho's form (`ChoGRU`), starting from **exactly the same weights** as the first,
-#   so that the only difference between the two runs is where the reset gate sits;
-# - for reference, a plain $\tanh$ RNN with 32 units.
-#
-# Chapter 05 trained its 32-unit LSTM on this task with its own optimiser settings, so
-# read the two chapters' curves side by side with care; chapter 07 compares the
-# architectures under equal conditions and over several seeds.
+# > **Common mistake.** "LSTMs and GRUs solve the vanishing *and exploding* gradient
+# > problem." Gates give the gradient a path that is not multiplied by a weight matrix, the
+# > $\operatorname{diag}(z)$ above, which helps against *vanishing*. They do not bound the
+# > other paths. The Jacobian is $\operatorname{diag}(z)$ *plus* the path through the
+# > candidate, $\operatorname{diag}(1 - z)\operatorname{diag}(1 - n^2)\operatorname{diag}(r) W_{hn}$,
+# > and nothing stops $W_{hn}$ from being large. The next cell builds a GRU with every gate
+# > at its most ordinary value, $z = r = \sigma(0) = 1/2$ (all biases zero), zero input,
+# > and the state at rest at $h = 0$, where $n = 0$ and the Jacobian is exactly
+# > $\tfrac12 I + \tfrac14 W_{hn}$. With $W_{hn} = 4Q$, $Q$ a random symmetric orthogonal
+# > matrix with eigenvalues $\pm 1$, the Jacobian's eigenvalues are $1.5$ and $-0.5$, and
+# > the gradient over $T$ steps grows as $1.5^T$, a factor of about $4 \cdot 10^{17}$
+# > over 100 steps.
 
-# %%
-T, HIDDEN, STEPS = 100, 32, 800
-x_test, y_test = adding_problem(1000, T, seed=12345)
-
-
-def evaluate(model):
-    return {"mse": nn.functional.mse_loss(model(x_test), y_test)}
-
-
-def train(model):
-    """Train on the adding problem; every model sees the same batches, in the same order."""
-    seeds = itertools.count(1_000)
-    return fit(model, lambda: adding_problem(64, T, seed=next(seeds)), nn.MSELoss(),
-               steps=STEPS, lr=3e-3, clip_norm=1.0, evaluate=evaluate, eval_every=50)
-
-
+# %% tags=["nbval-check-output"]
 seed_everything(0)
-gru_model = SequenceModel("gru", input_size=2, hidden_size=HIDDEN, output_size=1, squeeze=True)
-cho_model = copy.deepcopy(gru_model)                     # the same head and the same weights
-cho_model.rnn = ChoGRU(2, HIDDEN, batch_first=True)
-cho_model.rnn.load_state_dict(gru_model.rnn.state_dict())
-rnn_model = SequenceModel("rnn", input_size=2, hidden_size=HIDDEN, output_size=1, squeeze=True)
+H, T = 32, 100
+exploding = nn.GRUCell(2, H, dtype=torch.float64)
+U, _ = torch.linalg.qr(torch.randn(H, H, dtype=torch.float64))        # a random rotation
+signs = torch.tensor([1.0, -1.0], dtype=torch.float64).repeat(H // 2)
+with torch.no_grad():
+    exploding.bias_ih.zero_()
+    exploding.bias_hh.zero_()
+    exploding.weight_hh[2 * H:] = 4 * U @ torch.diag(signs) @ U.T    # W_hn = 4Q
+growth = jacobian_norms(exploding, torch.zeros(T, 2, dtype=torch.float64),
+                        torch.zeros(H, dtype=torch.float64))
+relative_err = (growth / 1.5 ** torch.arange(1, T + 1, dtype=torch.float64) - 1).abs().max().item()
+print(f"||dh_T/dh_0|| after {T} steps: {growth[-1]:.3e} (1.5^{T} = {1.5 ** T:.3e}); "
+      f"largest relative gap to 1.5^t over all t: {below(relative_err, 1e-9)}")
+assert growth[-1] > 1e17 and relative_err < 1e-9
 
-histories = {"GRU, PyTorch's form": train(gru_model),
-             "GRU, Cho's form": train(cho_model),
-             "tanh RNN": train(rnn_model)}
-final = {name: history.evals[-1]["mse"] for name, history in histories.items()}
-for name, history in histories.items():
-    solved = history.first_step("mse", at_most=0.01)
-    print(f"{name:<20} test MSE after {STEPS} steps: {final[name]:.4f} "
-          f"({final[name] / ADDING_BASELINE_MSE:.1%} of the baseline); first below 0.01 "
-          f"at step {solved or 'never'}")
-assert final["GRU, PyTorch's form"] < 0.01 and final["GRU, Cho's form"] < 0.01
-assert final["tanh RNN"] > 0.9 * ADDING_BASELINE_MSE
-for name in ("GRU, PyTorch's form", "GRU, Cho's form"):
-    mse_at = dict(zip(*histories[name].metric("mse"), strict=True))
-    print(f"{name:<20} test MSE at step 450: {mse_at[450]:.4f}, at step 550: "
-          f"{mse_at[550]:.4f}, largest from step 600 on: "
-          f"{max(v for step, v in mse_at.items() if step >= 600):.4f}")
-    assert mse_at[450] > 0.8 * ADDING_BASELINE_MSE            # still on the plateau
-    assert mse_at[550] < mse_at[450] / 10                     # a fall of more than 10x
-    assert all(v < 0.01 for step, v in mse_at.items() if step >= 600)
+# %% [markdown]
+# Every gate sat in its middle, and the gradient still grew by seventeen orders of
+# magnitude: a GRU, like an LSTM, can have an exploding gradient, and chapter 05 shows the
+# same for the LSTM. That is why this book clips the gradient norm of its gated networks
+# (`clip_norm=1.0` in every training run below), as Pascanu et al. (2013) recommend for
+# recurrent networks of every kind. A related claim, that exploding gradients are "caused
+# by too high a learning rate", confuses two things: the gradient above was computed at
+# fixed weights, with no learning rate anywhere; it is a property of the weights and the
+# state. A large learning rate can carry the weights into such a region, and a large step
+# can wreck training even where the gradient is tame, but it does not make a gradient
+# explode. Chapter 04 measures clipping and step sizes in detail.
+#
+# ## Training: the update-gate bias, over seeds
+#
+# Now a task where the memory matters: the **temporal-order task** of Hochreiter &
+# Schmidhuber (1997, experiment 6a), which chapter 05 used to measure the LSTM's forget-gate
+# bias. A sequence of 50 symbols is noise from four distractors $a, b, c, d$, between a
+# start symbol and an end symbol, except for two relevant symbols, each $X$ or $Y$: the
+# first among steps 6 to 11, the second among steps 26 to 31 (counting the steps from 1, as
+# chapter 05 does). The class is their order, $XX$, $XY$, $YX$ or $YY$, so guessing scores
+# 25%, and the network must carry the first symbol for about 40 steps to the end. Chapter 05
+# found that an LSTM with PyTorch's default forget-gate bias never left chance on it, and
+# that a bias of 3 solved it.
+#
+# What does the GRU's counterpart, the update-gate bias $b_z$, do? We set the two update
+# biases of every unit so that $b_{iz} + b_{hz} = b_z$, for $b_z = 0$, 1 and 3, the way
+# `forget_bias` sets the LSTM's, and train 32-unit GRUs with chapter 05's settings: Adam at
+# learning rate 0.01, batches of 32 fresh sequences, the gradient norm clipped at 1. We
+# train in rounds of 50 steps and stop a run when it classifies 99% of 1,000 held-out
+# sequences correctly (*solved*), or after 800 steps. Three seeds per setting; a seed fixes
+# the initial weights and the training batches, so the three settings of one seed differ
+# only in $b_z$. As chapter 05 does, we report separately how often a setting solved the
+# task and how fast it did when it did. Tallec & Ollivier (2018) proposed setting these
+# biases from the time scales one expects ("chrono initialisation"); here we simply try
+# three values.
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 3.8))
-for name, history in histories.items():
-    ax.semilogy(*history.metric("mse"), label=name)
-ax.axhline(ADDING_BASELINE_MSE, color="gray", ls=":", label="predict 1 (baseline)")
-ax.axhline(0.01, color="gray", ls="--", lw=0.8, label="MSE 0.01")
-ax.set(xlabel="training step", ylabel="test MSE", title=f"The adding problem, T = {T}")
-ax.legend()
+T_ORDER, HIDDEN, MAX_STEPS = 50, 32, 800
+x_order, y_order = rnnbook.temporal_order(1000, T_ORDER, seed=2024)      # held out
+
+
+def order_accuracy(model):
+    return {"accuracy": (model(x_order).argmax(-1) == y_order).float().mean()}
+
+
+def set_update_bias(model, bias):
+    """Set the update-gate biases of a GRU model's layer so that b_iz + b_hz = bias."""
+    H = model.rnn.hidden_size
+    with torch.no_grad():
+        model.rnn.bias_ih_l0[H:2 * H] = bias / 2
+        model.rnn.bias_hh_l0[H:2 * H] = bias / 2
+    return model
+
+
+def train_order(model, seed, max_steps=MAX_STEPS, watch=None):
+    """Adam at 0.01 on batches of 32 fresh sequences (the same ones for every model trained
+    with this seed), the gradient norm clipped at 1, in rounds of 50 steps until the model
+    classifies 99% of the held-out sequences correctly, or max_steps.
+
+    Returns the accuracy after each round, [(step, accuracy)], and, if `watch` is given,
+    [(step, watch(model))] from step 0 on."""
+    batch_seeds = itertools.count(10_000 * (seed + 1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    curve, watched = [], [(0, watch(model))] if watch else []
+    for step in range(50, max_steps + 1, 50):
+        history = fit(model, lambda: rnnbook.temporal_order(32, T_ORDER, seed=next(batch_seeds)),
+                      nn.CrossEntropyLoss(), steps=50, optimizer=optimizer, clip_norm=1.0,
+                      evaluate=order_accuracy, eval_every=50, desc=f"steps to {step}")
+        curve.append((step, history.evals[-1]["accuracy"]))
+        if watch:
+            watched.append((step, watch(model)))
+        if curve[-1][1] >= 0.99:
+            break
+    return curve, watched
+
+
+def solved_at(curve):
+    """The step at which a run reached 99%, or None if it never did."""
+    step, accuracy = curve[-1]
+    return step if accuracy >= 0.99 else None
+
+
+# %% [markdown]
+# While the runs with $b_z = 0$ train, we also record what the next section needs: after
+# every round, chapter 05's gradient measure and the mean update gate. The measure is the
+# share of the gradient that survives the trip from the last step back to the first,
+# $\lVert \partial L / \partial h_1 \rVert / \lVert \partial L / \partial h_{50} \rVert$,
+# computed by `rnnbook.gradients.model_grad_norms` on 256 held-out sequences in double
+# precision.
+
+# %%
+def survival(model):
+    """||dL/dh_1|| / ||dL/dh_T|| on 256 held-out sequences, in float64 (chapter 05)."""
+    model64 = copy.deepcopy(model).double()
+    norms = model_grad_norms(model64, x_order[:256].double(), y_order[:256],
+                             nn.CrossEntropyLoss())
+    return (norms[0] / norms[-1]).item()
+
+
+def survival_and_keep(model):
+    """The gradient measure, and the mean of the gate that keeps the state: z for a GRU,
+    the forget gate f for an LSTM, over every step, unit and held-out sequence."""
+    gates = gate_trace(model.rnn, x_order[:256])
+    return survival(model), gates["z" if "z" in gates else "f"].mean().item()
+
+
+UPDATE_BIASES, SEEDS = (0.0, 1.0, 3.0), (0, 1, 2)
+order_runs, order_models = {}, {}
+for update_bias in UPDATE_BIASES:
+    for seed in SEEDS:
+        seed_everything(seed)
+        model = set_update_bias(SequenceModel("gru", 8, HIDDEN, 4), update_bias)
+        order_runs[update_bias, seed] = train_order(
+            model, seed, watch=survival_and_keep if update_bias == 0 else None)
+        order_models[update_bias, seed] = model
+
+steps_to_solve = {b: [solved_at(order_runs[b, s][0]) for s in SEEDS] for b in UPDATE_BIASES}
+print(f"{'b_z':>4} | solved | steps to 99%, per seed | mean ± sd over solved runs (ddof=1)")
+for b, steps in steps_to_solve.items():
+    done = [s for s in steps if s is not None]
+    spread = f"{np.mean(done):5.0f} ± {np.std(done, ddof=1):3.0f}" if len(done) > 1 else "-"
+    print(f"{b:4.0f} | {len(done)} of {len(steps)} | {', '.join(map(str, steps)):22s} | {spread}")
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 4))
+for color, update_bias in zip(("C0", "C1", "C2"), UPDATE_BIASES, strict=True):
+    for seed in SEEDS:
+        steps, accuracy = zip(*[(0, 0.25), *order_runs[update_bias, seed][0]], strict=True)
+        ax.plot(steps, accuracy, color=color, marker=".", alpha=0.8,
+                label=f"$b_z = {update_bias:.0f}$" if seed == SEEDS[0] else None)
+ax.axhline(0.25, color="k", ls="--", lw=1, label="guessing")
+ax.axhline(0.99, color="gray", ls=":", lw=1, label="solved (99%)")
+ax.set(xlabel="training step", ylabel="held-out accuracy",
+       title=f"GRU on temporal order, length {T_ORDER}: every run, by update-gate bias")
+ax.legend(loc="center right", frameon=False)
 plt.show()
 
 # %% [markdown]
-# Both GRUs sit on the baseline plateau for about 450 steps, the time it takes to discover
-# that the markers matter. Then, within a hundred steps, their test MSE falls more than
-# tenfold; both are below 0.01 from step 600, and they end at 0.0040 (PyTorch's form) and
-# 0.0043 (Cho's form), 2.4% and 2.6% of the baseline. Both forms learn, from the same
-# start and at a similar pace. One run each cannot tell which form is better, and this
-# chapter does not claim that either is; chapter 07 compares architectures over several
-# seeds. The plain RNN, trained in exactly the same way, is still on the plateau after 800
-# steps, as it was in chapter 04.
-#
-# ## Two misconceptions, tested
-#
-# ### "The GRU has three gates"
-#
-# It is easy to see where this comes from. A GRU layer has three blocks of weights, and
-# PyTorch's own documentation calls $r_t$, $z_t$ and $n_t$ "the reset, update, and new
-# gates". But $n_t$ is not a gate. A gate is a vector of numbers in $(0, 1)$ that
-# *multiplies* another signal to let a fraction of it through: $r$ multiplies the recurrent
-# contribution to the candidate, $z$ and $1 - z$ multiply the old state and the candidate.
-# The candidate $n$ is the signal itself, the content that gets written, and it comes out
-# of a $\tanh$, so it is negative as often as the task needs. The LSTM has the same
-# structure with four blocks: three gates ($i, f, o$) and one candidate ($g$). Our gate by
-# gate code above, with exactly two sigmoids, reproduced `nn.GRU` exactly, so there is no
-# third gate hidden anywhere.
-#
-# The trained GRU gives direct evidence. `rnnbook.gradients.gate_trace` runs a GRU layer over
-# a batch and returns $r$, $z$, $n$ and $h$ at every step and unit (it checks itself: its
-# $h$ is the layer's output).
+# Every run solved the task, at every bias, so on this task the question is only how fast.
+# A GRU at $b_z = 0$ sits at chance for a few hundred steps before it finds the relevant
+# symbols; with $b_z = 1$ or $3$ it finds them several times sooner. The cell below holds
+# the asserts, and their thresholds were set with margin after running this experiment
+# with other seeds (`RNNBOOK_SEED_SHIFT` 0 to 7): in those runs every GRU solved the task
+# within the budget, and no run with $b_z = 3$ took as long as the slowest run with
+# $b_z = 0$ of the same seeds. With three seeds we do not rank $b_z = 1$ against $b_z = 3$.
+# In the run stored with this notebook the table above has the numbers.
 
 # %%
-x_probe = x_test[:200]
-with torch.no_grad():
-    gates = gate_trace(gru_model.rnn, x_probe)
-    output, _ = gru_model.rnn(x_probe)
-assert (gates["h"] - output).abs().max() < 1e-5
-
-for name in ("r", "z", "n"):
-    v = gates[name].flatten()
-    print(f"{name}: min {v.min():+.4f}  max {v.max():+.4f}  "
-          f"negative {(v < 0).float().mean():5.1%}  mean {v.mean():+.4f}")
-assert gates["r"].min() > 0 and gates["z"].min() > 0 and gates["r"].max() < 1 and gates["z"].max() < 1
-assert (gates["n"] < 0).float().mean() > 0.25 and gates["n"].min() < -0.5
+solved_steps = {b: [s for s in steps if s is not None] for b, steps in steps_to_solve.items()}
+assert all(len(solved_steps[b]) == len(SEEDS) for b in UPDATE_BIASES)    # all solved
+assert max(solved_steps[3.0]) < max(solved_steps[0.0])
+assert np.mean(solved_steps[3.0]) < 0.6 * np.mean(solved_steps[0.0])
+assert np.mean(solved_steps[1.0]) < 0.75 * np.mean(solved_steps[0.0])
 
 # %% [markdown]
-# The reset and update gates stay inside $(0, 1)$, as gates must; the candidate is negative
-# 71% of the time and goes down to $-0.93$. It is not a gate, it is what the gates let in.
+# ### Both forms learn
 #
+# Now Cho's form, from **exactly the same initial weights** as the PyTorch-form GRU of seed
+# 0 with $b_z = 1$, and on the same batches, so that the only difference between the two
+# runs is where the reset gate sits.
+
+# %%
+seed_everything(0)
+pytorch_form = set_update_bias(SequenceModel("gru", 8, HIDDEN, 4), 1.0)  # as run (1, 0) began
+cho_model = copy.deepcopy(pytorch_form)
+cho_model.rnn = ChoGRU(8, HIDDEN, batch_first=True)
+cho_model.rnn.load_state_dict(pytorch_form.rnn.state_dict())
+cho_curve, _ = train_order(cho_model, seed=0)
+print(f"PyTorch's form, b_z = 1, seed 0: solved at step {solved_at(order_runs[1.0, 0][0])}")
+print(f"Cho's form, same start and data: solved at step {solved_at(cho_curve)}")
+assert solved_at(order_runs[1.0, 0][0]) is not None and solved_at(cho_curve) is not None
+
+# %% [markdown]
+# Both forms solve it from the same start. One pair of runs cannot tell which form is
+# better, and this chapter does not claim that either is; both are used in practice, and
+# chapter 07 compares the architectures under equal conditions over several seeds.
+#
+# ## Why the default GRU learns where the default LSTM does not
+#
+# The GRU at $b_z = 0$ solved the temporal-order task in every run; chapter 05's LSTM at
+# forget bias 0 never left chance. Both start with their keeping gate at about
+# $\sigma(0) = 0.5$, and the measure of chapter 05 says that at initialisation both lose
+# nearly all the gradient over 50 steps. So what differs? We train LSTMs with forget bias 0
+# on the same batches, for 300 steps, recording the same two numbers after every round:
+# the share of the gradient that survives back to step 1, and the mean of the keeping gate,
+# $f$ for the LSTM and $z$ for the GRU.
+
+# %%
+lstm_watch = {}
+for seed in SEEDS:
+    seed_everything(seed)
+    lstm = SequenceModel("lstm", 8, HIDDEN, 4, forget_bias=0.0)
+    lstm_curve, lstm_watch[seed] = train_order(lstm, seed, max_steps=300, watch=survival_and_keep)
+    assert solved_at(lstm_curve) is None                 # as in chapter 05: still at chance
+gru_watch = {seed: order_runs[0.0, seed][1] for seed in SEEDS}
+
+
+def watched_at(watched, step):
+    return dict(watched)[step]
+
+
+COMPARE_AT = 150                 # every GRU run with b_z = 0 we tried was unsolved here
+for name, watched in (("GRU, b_z = 0", gru_watch), ("LSTM, b_f = 0", lstm_watch)):
+    for seed in SEEDS:
+        (s0, k0), (s1, k1) = watched_at(watched[seed], 0), watched_at(watched[seed], COMPARE_AT)
+        print(f"{name}, seed {seed}: gradient reaching step 1: {s0:.0e} at step 0, "
+              f"{s1:.0e} at step {COMPARE_AT}; mean keeping gate {k0:.3f} -> {k1:.3f}")
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+for name, watched, color in (("GRU, $b_z = 0$", gru_watch, "C0"),
+                             ("LSTM, $b_f = 0$", lstm_watch, "C3")):
+    for seed in SEEDS:
+        steps, values = zip(*[(s, v) for s, v in watched[seed] if s <= 300], strict=True)
+        kept, keep = zip(*values, strict=True)
+        label = name if seed == SEEDS[0] else None
+        axes[0].semilogy(steps, kept, "o-", color=color, ms=3, label=label)
+        axes[1].plot(steps, keep, "o-", color=color, ms=3, label=label)
+axes[0].set(xlabel="training step", ylabel="$\\|\\partial L/\\partial h_1\\| \\,/\\, "
+            "\\|\\partial L/\\partial h_{50}\\|$", title="gradient that reaches step 1")
+axes[1].set(xlabel="training step", ylabel="mean $z$ (GRU) or $f$ (LSTM)",
+            title="the gate that keeps the state")
+axes[1].axhline(0.5, color="k", lw=0.5, ls=":")
+for ax in axes:
+    ax.legend(frameon=False)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# At initialisation the two are alike: both let through a tiny share of the gradient, of
+# similar size (within a factor of a hundred of each other in every seed). Training then
+# pulls them apart *before either has learned anything*, while both are still at chance.
+# The LSTM's forget gates close: its mean $f$ falls from about 0.5, and the gradient that
+# reaches step 1 falls by more than two orders of magnitude with it, so the first symbol gets even less
+# of a say than it had at the start. The GRU's update gates drift the other way, its mean
+# $z$ does not fall (it rises a little in most runs), and its gradient to step 1 does
+# not collapse; a few hundred steps
+# later the GRU finds the symbols. The asserts below hold this at the strength the three
+# seeds give (thresholds set after runs with other seeds).
+#
+# Why would the gates drift in opposite directions? A plausible reading, which we have not
+# tested: before the network has found the relevant symbols, the distractors are noise,
+# and training reduces the noise in the final state. In the LSTM the cell *sums* its
+# inputs, $c_t = f \odot c_{t-1} + i \odot g$, so keeping more ($f \to 1$) accumulates more
+# noise, and forgetting faster reduces it. In the GRU the state is an *average*,
+# $h_t = z \odot h_{t-1} + (1 - z) \odot n$, so keeping more smooths the noise away. The
+# same pressure pushes the LSTM away from a long memory and the GRU towards one.
+
+# %%
+gru_ratio = [watched_at(gru_watch[s], COMPARE_AT)[0] / watched_at(lstm_watch[s], COMPARE_AT)[0]
+             for s in SEEDS]
+start_ratio = [watched_at(gru_watch[s], 0)[0] / watched_at(lstm_watch[s], 0)[0]
+               for s in SEEDS]
+print("GRU / LSTM, gradient reaching step 1, at step 0:",
+      ", ".join(f"{r:.0e}" for r in start_ratio), f"  at step {COMPARE_AT}:",
+      ", ".join(f"{r:.0e}" for r in gru_ratio))
+assert all(1e-2 < r < 1e2 for r in start_ratio)          # alike at initialisation
+assert all(r > 1e3 for r in gru_ratio)                     # far apart after training
+for seed in SEEDS:
+    (lstm_0, f_0), (lstm_1, f_1) = (watched_at(lstm_watch[seed], step)
+                                    for step in (0, COMPARE_AT))
+    (_, z_0), (_, z_1) = (watched_at(gru_watch[seed], step) for step in (0, COMPARE_AT))
+    assert lstm_1 < lstm_0 / 100 and f_1 < f_0 - 0.03     # the LSTM forgets faster
+    assert z_1 > z_0 - 0.01                                # the GRU does not
+
+# %% [markdown]
+# ## Looking inside the trained GRU
+#
+# Diagrams draw the update gate as a memory switch: closed ($z = 1$) while the network
+# holds something, open when it writes. Is that what a trained GRU does? We take the GRU of
+# seed 0 with the default $b_z = 0$, trained above until it classified 99% of the held-out
+# sequences correctly, and run it over 500 held-out sequences with
+# `rnnbook.gradients.gate_trace`, which returns $r$, $z$, $n$ and $h$ at every step and
+# unit (it checks itself: its $h$ is the layer's output).
+#
+# First, which units carry the memory? Between the two relevant symbols the network must
+# hold one bit, whether the first symbol was $X$ or $Y$. For each unit we correlate its
+# state just before the second symbol with that bit, over the 500 sequences: a unit with a
+# correlation near $\pm 1$ carries it. Then we look at the update gates of the units that
+# carry it best, at the steps between the two symbols, where a switch would be closed.
+
+# %%
+gru_model = order_models[0.0, 0]                  # b_z = 0, seed 0, trained to 99%
+x_look = x_order[:500]
+tokens = x_look.argmax(-1)
+X, Y = (rnnbook.TEMPORAL_ORDER_SYMBOLS.index(s) for s in "XY")
+where = (tokens >= X).nonzero()[:, 1].view(-1, 2)        # steps of the two symbols, from 0
+first_is_y = (tokens[torch.arange(len(x_look)), where[:, 0]] == Y).double()
+with torch.no_grad():
+    gates = gate_trace(gru_model.rnn, x_look)
+    assert (gates["h"] - gru_model.rnn(x_look)[0]).abs().max() < 1e-5
+
+
+def correlation_with(values, target):
+    """The Pearson correlation of each column of `values` (N, H) with `target` (N,)."""
+    v = values.double() - values.double().mean(0)
+    t = target - target.mean()
+    return (v * t[:, None]).sum(0) / (v.norm(dim=0) * t.norm()).clamp_min(1e-12)
+
+
+h_before = gates["h"][torch.arange(len(x_look)), where[:, 1] - 1]    # just before the 2nd
+corr = correlation_with(h_before, first_is_y)
+steps = torch.arange(T_ORDER)
+between = (steps > where[:, :1]) & (steps < where[:, 1:])             # (sequences, steps)
+z_between = gates["z"][between].median(dim=0).values                  # per unit
+best = corr.abs().argsort(descending=True)[:8]
+carriers = int((corr.abs() > 0.5).sum())
+print(f"units whose state correlates with the first symbol (|r| > 0.5): {carriers} of "
+      f"{HIDDEN}")
+print("the 8 best carriers:  |correlation|", np.round(corr.abs()[best].numpy(), 3).tolist())
+print("  their median z between the symbols", np.round(z_between[best].numpy(), 3).tolist())
+
+fig, axes = plt.subplots(1, 2, figsize=(13, 4), width_ratios=(1, 2))
+axes[0].scatter(corr.abs().numpy(), z_between.numpy(), color="C1")
+axes[0].set(xlabel="|correlation| of the unit's state with the first symbol",
+            ylabel="median $z$ between the symbols", ylim=(-0.03, 1.03),
+            title="one dot per unit")
+example = 0
+order = corr.abs().argsort(descending=True)
+image = axes[1].imshow(gates["z"][example][:, order].T.numpy(), aspect="auto",
+                       cmap="viridis", vmin=0, vmax=1,
+                       extent=(0.5, T_ORDER + 0.5, HIDDEN - 0.5, -0.5))
+marked = (where[example] + 1).tolist()                               # counted from 1
+axes[1].scatter(marked, [-1.6, -1.6], marker="v", s=60, color="C3", clip_on=False)
+axes[1].set(xlabel="step (counted from 1)", ylabel="unit, best carrier on top",
+            title=f"$z_t$ of every unit on one sequence (symbols at steps {marked[0]} "
+                  f"and {marked[1]})")
+fig.colorbar(image, ax=axes[1], label="$z$ (1 keeps, 0 overwrites)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The picture is not the diagram's. The bit is not stored in one or two units: nearly every
+# unit's state tracks it. And the units that track it best do not hold it with closed update
+# gates. Their median $z$ between the two symbols is spread over the whole interval; some
+# sit near 1 (copying), but others sit far below it, some near 0, overwriting almost all of
+# their state at every step and still carrying the bit. Those units get it back at every
+# step through the candidate, $n_t = \tanh\big(W_{in} x_t + b_{in} + r_t \odot
+# (W_{hn} h_{t-1} + b_{hn})\big)$, which reads the other units: the network holds its bit
+# in the recurrent dynamics, as a stable state of the whole layer, much as the hand-wired
+# latch of chapter 02 holds one, and not only in the copy path. The update gate is one
+# way a GRU remembers, not the only one. The asserts below state what held in every seed we
+# tried (`RNNBOOK_SEED_SHIFT` 0 to 7); how many units sit near 0 or near 1 varies from
+# seed to seed.
+
+# %%
+assert carriers >= HIDDEN // 2                            # the memory is spread out
+assert z_between[best].median() < 0.9                    # the best carriers are not closed
+assert (z_between[best] < 0.9).sum() >= 3
+
+# %% [markdown]
 # ### "Gate values are only 0 or 1"
 #
-# Diagrams draw gates as switches, and the word "gate" suggests open or shut. But a sigmoid
-# only comes near 0 or 1 when its input is large, and nothing in training forces that.
-# Chapter 04 measured this on a trained LSTM; here is the GRU. Let us look at the
-# distribution of every gate value, and count how many are near the ends.
+# > **Common mistake.** Diagrams draw gates as switches, and the word "gate" suggests open
+# > or shut; "the gates output 0 or 1" is a common gloss. A sigmoid only comes near 0 or 1
+# > when its input is large, and nothing in training forces that. The next cell counts,
+# > over every step, unit and sequence of the trained GRU, how many gate values lie within
+# > 0.01 of 0 or 1 and how many lie between 0.1 and 0.9. (That the values lie in
+# > $(0, 1)$ at all is guaranteed by the sigmoid: the first assert only illustrates it.)
 
 # %%
 def near_ends(v):
@@ -751,100 +1148,76 @@ for name in ("r", "z"):
     v = gates[name]
     print(f"{name}: within 0.01 of 0 or 1: {near_ends(v):5.1%}, "
           f"between 0.1 and 0.9: {in_middle(v):5.1%}")
-assert near_ends(gates["r"]) < 0.01 and near_ends(gates["z"]) < 0.01
-assert in_middle(gates["r"]) > 0.9 and in_middle(gates["z"]) > 0.3
+# A sigmoid's output lies in (0, 1) by construction: an illustration, not evidence.
+assert 0 < gates["r"].min() and gates["r"].max() < 1 and 0 < gates["z"].min() < gates["z"].max() < 1
+assert in_middle(gates["r"]) > 0.5 and in_middle(gates["z"]) > 0.3
+assert near_ends(gates["r"]) < 0.25 and near_ends(gates["z"]) < 0.35
 
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.3))
 gate_histograms({"reset gate $r$": gates["r"], "update gate $z$": gates["z"],
                  "candidate $n$ (not a gate)": gates["n"]}, bins=50, axes=axes)
 fig.tight_layout()
-fig.suptitle(f"Every step and unit of the trained GRU, on {len(x_probe)} test sequences",
+fig.suptitle(f"Every step and unit of the trained GRU, on {len(x_look)} held-out sequences",
              y=1.04)
 plt.show()
 
 # %% [markdown]
-# In the GRU that solved the adding problem, 99.7% of the reset-gate values and 48.9% of the
-# update-gate values lie between 0.1 and 0.9, and fewer than 1% of either are within 0.01 of
-# 0 or 1. The update gate leans towards keeping (its values pile up near 1, a memory), but
-# it is a dial, not a switch. Partly open gates are how a GRU mixes old and new content,
-# and they are also what lets the gates keep learning: a sigmoid stuck at 0 or 1 has a
-# derivative of almost zero, so its weights receive almost no gradient.
+# Most gate values are neither 0 nor 1: a large share of the reset gate's and a good part
+# of the update gate's values lie between 0.1 and 0.9 (the cell prints the shares for the
+# run stored here). But the histograms pool every unit and step, and the section above
+# showed what pooling hides: individual units can sit near 0 or near 1 for long stretches.
+# So the accurate statement is not "gates are dials, not switches" but: a trained GRU's
+# gates take every value in between, some units do act like switches for part of a
+# sequence, and many do not. Partly open gates are also what lets the gates keep learning:
+# a sigmoid stuck at 0 or 1 has a derivative of almost zero, so its weights receive almost
+# no gradient.
 #
-# The dial moves for a reason. Here is $1 - z$, the share of its state that each unit
-# *overwrites*, at every step of one test sequence; the red triangles mark the two marked
-# steps.
+# Finally, the candidate, which the "three gates" reading counts as a gate: it comes out of
+# a $\tanh$ and is negative a large part of the time.
 
 # %%
-example = 0
-marked = x_probe[example, :, 1].nonzero().flatten().tolist()
-write = 1 - gates["z"][example].T.numpy()                  # (units, steps)
-fig, ax = plt.subplots(figsize=(10, 3.8))
-image = ax.imshow(write, aspect="auto", cmap="viridis", vmin=0, vmax=1)
-ax.scatter(marked, [-1.5, -1.5], marker="v", s=60, color="C3", clip_on=False)
-ax.set(xlabel="step", ylabel="unit", ylim=(write.shape[0] - 0.5, -0.5))
-ax.set_title(f"How much each unit writes, $1 - z_t$ (markers at steps {marked[0]} and "
-             f"{marked[1]})", pad=14)
-fig.colorbar(image, ax=ax, label="$1 - z$")
-plt.show()
-
-
-def write_by_phase(gates, x):
-    """The median of 1 - z over units and sequences, in five phases of each sequence."""
-    t = torch.arange(x.size(1))
-    first, second = x[:, :, 1].nonzero()[:, 1].view(-1, 2).T[:, :, None]   # (2, B, 1)
-    phases = {"before the 1st marker": t < first, "at the 1st marker": t == first,
-              "between the markers": (t > first) & (t < second),
-              "at the 2nd marker": t == second, "after the 2nd marker": t > second}
-    return {name: (1 - gates["z"])[mask].median().item() for name, mask in phases.items()}
-
-
-phases = write_by_phase(gates, x_probe)
-for name, value in phases.items():
-    print(f"median 1 - z {name:<22} {value:.4f}")
-assert phases["at the 1st marker"] > 3 * phases["between the markers"]
-assert phases["at the 2nd marker"] > 3 * phases["between the markers"]
-assert phases["between the markers"] < phases["before the 1st marker"]
+negative_n = (gates["n"] < 0).float().mean().item()
+print(f"candidate n: negative {negative_n:.1%} of the time, "
+      f"lowest {gates['n'].min():+.2f}, highest {gates['n'].max():+.2f}")
+assert negative_n > 0.2 and gates["n"].min() < -0.5
 
 # %% [markdown]
-# A few units write much of their state at every step (the bright rows): they follow the
-# current input, a short-term memory. The others change regime
-# at the markers. The medians over all 200 test sequences make it precise: the typical unit
-# overwrites 0.41 of its state at the first marker and 0.32 at the second, but only 0.08
-# between the markers and after them, less than the 0.14 it overwrites before the first
-# marker, when there is nothing yet to protect. The network has learned to open its update gates
-# when there is something worth storing, and to close them, mostly but never completely,
-# while it holds it.
-#
 # ## Summary
 #
 # - The GRU keeps one state $h_t$ and updates it as a convex combination,
 #   $h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}$: the **update gate** couples the LSTM's
-#   forget and input gates, and the **reset gate** decides how much of the old state the
-#   candidate sees. Two gates, one candidate, three blocks of weights,
+#   input and *forget* gates (checked with an `nn.LSTMCell` whose input gate is tied to
+#   $1 - f$), there is no output gate, and the **reset gate** decides how much of the old
+#   state the candidate sees. Two gates, one candidate, three blocks of weights,
 #   $3(HI + H^2 + 2H)$ parameters in PyTorch.
-# - Our gate by gate cell equals `nn.GRU` to within $10^{-6}$, which also proves PyTorch's block
-#   order $r, z, n$.
+# - Our gate by gate cell equals `nn.GRU` to within $10^{-6}$, which also proves PyTorch's
+#   block order $r, z, n$.
 # - Cho et al. apply the reset before the recurrent product, PyTorch (following cuDNN)
 #   after it, so that one matrix product per step serves all three blocks. With the same
-#   weights the two forms differ by up to 0.12; they agree when $W_{hn}$ is diagonal and
-#   $b_{hn} = 0$, so that the reset commutes with the product. Both learn the adding
-#   problem from the same start.
+#   weights the two forms are different functions; they agree when $W_{hn}$ is diagonal and
+#   $b_{hn} = 0$, so that the reset commutes with the product. Both learn.
 # - Which way $z$ points is a relabelling ($1 - \sigma(a) = \sigma(-a)$); where the reset
 #   sits is a different model; of PyTorch's six bias vectors, $b_{hr}$ and $b_{hz}$ are
 #   redundant but $b_{hn}$ is not.
 # - $\partial h_t / \partial h_{t-1} = \operatorname{diag}(z) + \operatorname{diag}(1 - z)\,
 #   \partial n / \partial h + \operatorname{diag}(h - n)\, \partial z / \partial h$. It tends
 #   to $I$ when $z \to 1$, to $0$ when $z \to 0, r \to 0$, and to a plain RNN's Jacobian
-#   when $z \to 0, r \to 1$; we checked all three against autograd. Over 100 steps the
-#   update gate's bias moves $\lVert \partial h_{100} / \partial h_0 \rVert$ over fifty
-#   orders of magnitude.
-# - A 32-unit GRU solves the adding problem at $T = 100$ in 800 steps of training (test MSE
-#   0.0040 in PyTorch's form and 0.0043 in Cho's, 2.4% and 2.6% of the baseline), where a
-#   plain RNN trained the same way stays on the baseline.
-# - The candidate is not a gate (it is negative 71% of the time), and trained gates are
-#   dials, not switches: most values lie well inside $(0, 1)$. The update gate opens at
-#   the markers, where there is something to store, and mostly closes while the network
-#   holds it.
+#   when $z \to 0, r \to 1$; we checked all three against autograd. Over 100 steps at
+#   initialisation the update gate's bias moves $\lVert \partial h_{100} / \partial h_0 \rVert$
+#   over many orders of magnitude. Gates do not prevent *exploding* gradients: with every
+#   gate at $1/2$, a GRU's gradient grew as $1.5^T$; clip the gradient norm.
+# - On the temporal-order task every GRU we trained solved it, and an update-gate bias of
+#   1 or 3 made it find the relevant symbols several times sooner than the default 0: the
+#   GRU's counterpart of the LSTM's forget-gate bias.
+# - At initialisation the default GRU and the default LSTM pass back a similarly tiny
+#   share of the gradient. Before either has learned anything, training closes the
+#   LSTM's forget gates, and the gradient to the first steps collapses; the GRU's update
+#   gates do not close, and it goes on to solve the task.
+# - Inside a trained GRU the bit to remember is spread over nearly all units, and the units
+#   that carry it best are not held by closed update gates: much of the memory lives in the
+#   recurrent dynamics of the candidate. The candidate is not a gate (it is negative a large
+#   part of the time), and gate values are neither only 0 nor only 1, though single units can
+#   act like switches for a while.
 #
 # ## Exercises
 #
@@ -864,7 +1237,7 @@ assert phases["between the markers"] < phases["before the 1st marker"]
 #
 # </details>
 
-# %%
+# %% tags=["hide-input", "nbval-check-output"] jupyter={"source_hidden": true}
 I, H = 10, 20
 seed_everything(0)
 layer = nn.GRU(I, H)
@@ -896,7 +1269,7 @@ with torch.no_grad():
 #
 # </details>
 
-# %%
+# %% tags=["hide-input", "nbval-check-output"] jupyter={"source_hidden": true}
 seed_everything(0)
 gru = nn.GRU(3, 16)
 rnn = nn.RNN(3, 16)
@@ -915,7 +1288,7 @@ assert rnn_gap < 1e-6
 # %% [markdown]
 # **3. The Jacobian of Cho's form.** Derive $\partial h_t / \partial h_{t-1}$ for Cho's
 # candidate $n = \tanh(W_{in} x + b_{in} + W_{hn} (r \odot h) + b_{hn})$, code it, and check it
-# against autograd on a `ChoGRU` cell. Which of the three limiting cases change?
+# against autograd on a `ChoGRUCell`. Which of the three limiting cases change?
 #
 # <details><summary>Solution</summary>
 #
@@ -932,10 +1305,7 @@ assert rnn_gap < 1e-6
 #
 # </details>
 
-# %%
-from rnnbook.variants import ChoGRUCell
-
-
+# %% tags=["hide-input", "nbval-check-output"] jupyter={"source_hidden": true}
 def cho_gru_jacobian(cell, x, h):
     """The analytic dh_t/dh_{t-1} of a ChoGRUCell at one unbatched (x, h)."""
     W_ir, W_iz, W_in = cell.weight_ih.chunk(3)
@@ -973,37 +1343,36 @@ for reset_bias, update_bias in [(0.0, 20.0), (-20.0, -20.0), (20.0, -20.0)]:
     assert limit_err < 1e-6
 
 # %% [markdown]
-# **4. Are the gates of Cho's form dials too?** Repeat the gate statistics of the
-# misconceptions section for the Cho-form GRU trained above. Do the conclusions (the
-# candidate is often negative, the gates are rarely near 0 or 1, the update gate opens at the
-# markers) still hold?
+# **4. Inside Cho's form.** Repeat the analysis of "Looking inside the trained GRU" for the
+# Cho-form GRU trained above. Is the memory spread over many units, are the best carriers'
+# update gates closed between the symbols, and is the candidate often negative?
 #
 # <details><summary>Solution</summary>
 #
-# `gate_trace` also reads a `ChoGRU`. The cell below computes the same statistics with the
-# helpers `near_ends` and `write_by_phase` defined above. All three conclusions hold for
-# the Cho-form model too: its candidate is negative 69% of the time, at most 1.4% of its
-# gate values lie within 0.01 of 0 or 1, and the typical unit overwrites 0.44 and 0.35 of
-# its state at the two markers against 0.14 between them. The contrast is weaker than in
-# PyTorch's form (its units keep writing a little more while they hold), but the pattern
-# is the same, so it is not an accident of one formulation.
+# `gate_trace` also reads a `ChoGRU`, and the helpers above take its gates as they are. In
+# the runs we tried the answers were the same as for PyTorch's form: most units carry the
+# bit, the best carriers' update gates are not closed, and the candidate is negative a
+# large part of the time. The cell prints the numbers of the run stored here and asserts
+# the same statements as for PyTorch's form, with the same thresholds, so the pattern is
+# not an accident of one formulation.
 #
 # </details>
 
-# %%
+# %% tags=["hide-input"] jupyter={"source_hidden": true}
 with torch.no_grad():
-    cho_gates = gate_trace(cho_model.rnn, x_probe)
-    assert (cho_gates["h"] - cho_model.rnn(x_probe)[0]).abs().max() < 1e-5
+    cho_gates = gate_trace(cho_model.rnn, x_look)
+    assert (cho_gates["h"] - cho_model.rnn(x_look)[0]).abs().max() < 1e-5
+cho_h_before = cho_gates["h"][torch.arange(len(x_look)), where[:, 1] - 1]
+cho_corr = correlation_with(cho_h_before, first_is_y)
+cho_best = cho_corr.abs().argsort(descending=True)[:8]
+cho_z_between = cho_gates["z"][between].median(dim=0).values
 cho_negative_n = (cho_gates["n"] < 0).float().mean().item()
-cho_phases = write_by_phase(cho_gates, x_probe)
-print(f"Cho's form: n negative {cho_negative_n:.1%}; within 0.01 of 0 or 1: "
-      f"r {near_ends(cho_gates['r']):.1%}, z {near_ends(cho_gates['z']):.1%}")
-for name, value in cho_phases.items():
-    print(f"median 1 - z {name:<22} {value:.4f}")
-assert cho_negative_n > 0.25
-assert near_ends(cho_gates["r"]) < 0.05 and near_ends(cho_gates["z"]) < 0.05
-assert cho_phases["at the 1st marker"] > 2 * cho_phases["between the markers"]
-assert cho_phases["at the 2nd marker"] > 2 * cho_phases["between the markers"]
+print(f"Cho's form: units with |r| > 0.5: {int((cho_corr.abs() > 0.5).sum())} of {HIDDEN}; "
+      f"median z between the symbols of the 8 best carriers "
+      f"{np.round(cho_z_between[cho_best].numpy(), 3).tolist()}; n negative {cho_negative_n:.1%}")
+assert (cho_corr.abs() > 0.5).sum() >= HIDDEN // 2
+assert cho_z_between[cho_best].median() < 0.9
+assert cho_negative_n > 0.2
 
 # %% [markdown]
 # **5. Convert a GRU between conventions.** You are given the weights of a GRU in Keras's
@@ -1023,7 +1392,7 @@ assert cho_phases["at the 2nd marker"] > 2 * cho_phases["between the markers"]
 #
 # </details>
 
-# %%
+# %% tags=["hide-input", "nbval-check-output"] jupyter={"source_hidden": true}
 def keras_to_torch(kernel, recurrent_kernel, bias, reorder_blocks=True):
     """Load a Keras reset_after=True GRU's weights (blocks z, r, h as columns) into nn.GRU."""
     H = recurrent_kernel.shape[0]
@@ -1069,5 +1438,62 @@ with torch.no_grad():
 keras_gap = (torch.stack(keras_steps) - converted).abs().max().item()
 naive_gap = (torch.stack(keras_steps) - transposed_only).abs().max().item()
 print(f"Keras-layout GRU vs converted nn.GRU:          max |difference| {below(keras_gap)}")
-print(f"the same, transposed but blocks not reordered: max |difference| {naive_gap:.4f}")
+print(f"the same, transposed but blocks not reordered: max |difference| {above(naive_gap, 0.05)}")
 assert keras_gap < 1e-6 and naive_gap > 0.05
+
+# %% [markdown]
+# **6. A bias for a given memory.** With the update gate held at a constant $z$, a unit
+# keeps $z^k$ of what it held $k$ steps ago, so its memory has a half-life of
+# $\ln 0.5 / \ln z$ steps. Which update-gate bias $b_z$ gives a half-life of 40 steps (the
+# distance the temporal-order task asks for) when nothing else moves the gate? What
+# half-lives do the biases 0, 1 and 3 of this chapter's experiment give?
+#
+# <details><summary>Solution</summary>
+#
+# A half-life of 40 steps needs $z = 0.5^{1/40}$, and $z = \sigma(b_z)$ gives
+# $b_z = \ln\big(z / (1 - z)\big) \approx 4.05$. The biases 0, 1 and 3 give half-lives of
+# 1, about 2.2 and about 14 steps. So even $b_z = 3$ does not, by itself, hold a symbol for
+# 40 steps: it makes the gradient reach far enough back for training to do the rest. This
+# is the idea behind Tallec & Ollivier's chrono initialisation, which draws each unit's
+# bias so that the half-lives cover the range of time scales one expects.
+#
+# </details>
+
+# %% tags=["hide-input", "nbval-check-output"] jupyter={"source_hidden": true}
+z_needed = 0.5 ** (1 / 40)
+b_needed = math.log(z_needed / (1 - z_needed))
+half_lives = {b: math.log(0.5) / math.log(torch.sigmoid(torch.tensor(b)).item())
+              for b in UPDATE_BIASES}
+print(f"half-life 40 steps: z = {z_needed:.4f}, b_z = {b_needed:.2f}")
+print("half-lives of b_z = 0, 1, 3:", ", ".join(f"{v:.1f}" for v in half_lives.values()))
+assert abs(b_needed - 4.05) < 0.01
+assert abs(half_lives[0.0] - 1) < 1e-6 and 13 < half_lives[3.0] < 15
+
+# %% [markdown]
+# ## References
+#
+# - Cho, K., van Merriënboer, B., Gulcehre, C., Bahdanau, D., Bougares, F., Schwenk, H., &
+#   Bengio, Y. (2014). Learning phrase representations using RNN encoder–decoder for
+#   statistical machine translation. In *Proceedings of the 2014 Conference on Empirical
+#   Methods in Natural Language Processing (EMNLP)*, 1724–1734.
+# - Chung, J., Gulcehre, C., Cho, K., & Bengio, Y. (2014). Empirical evaluation of gated
+#   recurrent neural networks on sequence modeling. *NIPS 2014 Workshop on Deep Learning*,
+#   arXiv:1412.3555.
+# - Hochreiter, S., & Schmidhuber, J. (1997). Long short-term memory. *Neural
+#   Computation*, 9(8), 1735–1780.
+# - Gers, F. A., Schmidhuber, J., & Cummins, F. (2000). Learning to forget: continual
+#   prediction with LSTM. *Neural Computation*, 12(10), 2451–2471.
+# - Pascanu, R., Mikolov, T., & Bengio, Y. (2013). On the difficulty of training recurrent
+#   neural networks. In *Proceedings of the 30th International Conference on Machine
+#   Learning (ICML)*, PMLR 28(3), 1310–1318.
+# - Jozefowicz, R., Zaremba, W., & Sutskever, I. (2015). An empirical exploration of
+#   recurrent network architectures. In *Proceedings of the 32nd International Conference
+#   on Machine Learning (ICML)*, PMLR 37, 2342–2350.
+# - Greff, K., Srivastava, R. K., Koutník, J., Steunebrink, B. R., & Schmidhuber, J. (2017).
+#   LSTM: a search space odyssey. *IEEE Transactions on Neural Networks and Learning
+#   Systems*, 28(10), 2222–2232.
+# - Tallec, C., & Ollivier, Y. (2018). Can recurrent neural networks warp time? In
+#   *International Conference on Learning Representations (ICLR)*.
+# - PyTorch documentation, `torch.nn.GRU` and `torch.nn.LSTM` (equations, weight layout).
+#   Keras documentation, `keras.layers.GRU` (`reset_after`) and `keras.layers.LSTM`
+#   (`unit_forget_bias`).
