@@ -417,6 +417,12 @@ target("fast.KernelLSTM", lambda **kw: mod("fast").KernelLSTM(**kw),
        lambda: dict(input_size=I, hidden_size=H))
 row("fast.KernelLSTM", "proj_size", 2, ValueError, r"FastLSTM has no projections")
 row("fast.KernelLSTM", "hidden_size", 0, ValueError, r"hidden_size must be an int >= 1")
+target("fast.kernel_function", lambda **kw: mod("fast").kernel_function(**kw),
+       lambda: dict(name="scan_forward", dtype=torch.float32))
+choice_arg("fast.kernel_function", "name", ("scan", None, 3))
+for bad in (torch.float16, "float32", None):
+    row("fast.kernel_function", "dtype", bad, ValueError, r"dtype must be torch.float32 or "
+        r"torch.float64")
 target("fast.build_kernels", lambda **kw: mod("fast").build_kernels(**kw))
 bool_arg("fast.build_kernels", "force")
 
@@ -968,6 +974,16 @@ for arg in ("batch", "steps", "input_size", "hidden_size", "repeats", "rounds"):
 int_arg("bench.compare_layers", "warmup", minimum=0)
 choice_arg("bench.compare_layers", "clock", ("sundial",))
 row("bench.compare_layers", "device", "gpu", ValueError, r"device must name a device")
+target("bench.race", lambda **kw: mod("bench").race(**kw),
+       lambda: dict(runs={"a": lambda: None}, rounds=1, warmup=0, repeats=1))
+for bad in ({}, [lambda: None], None):
+    row("bench.race", "runs", bad, TypeError, r"runs must be a non-empty dict")
+row("bench.race", "runs", {"a": 3}, TypeError, r"runs\['a'\] must be a function",
+    names=("runs",))
+int_arg("bench.race", "rounds")
+int_arg("bench.race", "repeats")
+int_arg("bench.race", "warmup", minimum=0)
+choice_arg("bench.race", "clock", ("sundial",))
 target("bench.main", lambda **kw: mod("bench").main(**kw), lambda: dict(argv=[]))
 for opt in ("--batch", "--steps", "--input-size", "--hidden-size", "--repeats", "--rounds"):
     row("bench.main", "argv", [opt, "0"], ValueError,
@@ -1054,6 +1070,163 @@ figure_target("plot.cell_diagram", lambda **kw: mod(P).cell_diagram(**kw),
               lambda: dict(kind="lstm"))
 choice_arg("plot.cell_diagram", "kind", ("transformer", None, 3, "LSTM"))
 row("plot.cell_diagram", "ax", "axes", TypeError, r"ax must be a matplotlib Axes")
+
+
+# ---------------------------------------------------------------------------
+# language (chapter 11)
+# ---------------------------------------------------------------------------
+
+MODULES.append("language")
+LANG = "language"
+
+
+def tiny_lm(kind="lstm"):
+    return mod("models").CharLM(5, hidden_size=4, kind=kind)
+
+
+def lm_ids():
+    return torch.arange(5).repeat(4)
+
+
+NOT_A_CHARLM = (None, "model", Fresh(lambda: nn.Linear(2, 2), "nn.Linear(2, 2)"))
+BAD_IDS = ([1, 2, 3], np.arange(5), Fresh(lambda: torch.arange(20.0), "float ids"),
+           Fresh(lambda: torch.arange(20).view(4, 5), "2-D ids"))
+
+for fn in ("bits_per_char", "ablated_losses"):
+    name = f"{LANG}.{fn}"
+    target(name, lambda fn=fn, **kw: getattr(mod(LANG), fn)(**kw),
+           lambda: dict(model=tiny_lm(), ids=lm_ids(), streams=2))
+    for bad in NOT_A_CHARLM:
+        row(name, "model", bad, TypeError, r"model must be a rnnbook.CharLM")
+    for bad in BAD_IDS:
+        row(name, "ids", bad, TypeError, r"ids must be a 1-D int64 tensor")
+    row(name, "ids", Fresh(lambda: torch.tensor([0, 7, 1, 2]), "id 7 of 5"), ValueError,
+        r"ids must be ids in 0..4, the vocabulary of the model, got 0..7")
+    row(name, "ids", Fresh(lambda: torch.tensor([1, 2]), "2 ids"), ValueError,
+        r"ids must hold more than streams = 2 ids, got 2")
+    int_arg(name, "streams")
+int_arg(f"{LANG}.bits_per_char", "seq_len")
+bool_arg(f"{LANG}.bits_per_char", "carry_state")
+for bad in ("ab", 3, None):
+    row(f"{LANG}.ablated_losses", "units", bad, TypeError, r"units must be a list of unit")
+row(f"{LANG}.ablated_losses", "units", [4], ValueError, r"units must be an int in \[0, 3\], got 4")
+row(f"{LANG}.ablated_losses", "units", [-1], ValueError, r"units must be an int in \[0, 3\]")
+row(f"{LANG}.ablated_losses", "units", [1.5], TypeError, r"units must be an int, got 1.5")
+row(f"{LANG}.ablated_losses", "model", Fresh(lambda: tiny_lm("gru"), "a GRU CharLM"), ValueError,
+    r"model must be a CharLM with a one-layer torch LSTM")
+
+target(f"{LANG}.feature_correlation", lambda **kw: mod(LANG).feature_correlation(**kw),
+       lambda: dict(states=np.arange(10.0).reshape(5, 2), feature=np.arange(5.0)))
+for arg, shape in (("states", (5, 2)), ("feature", (5,))):
+    row(f"{LANG}.feature_correlation", arg, "abc", TypeError, rf"{arg} must hold numbers")
+    row(f"{LANG}.feature_correlation", arg, np.ones(shape, dtype=bool), TypeError,
+        rf"{arg} must hold numbers")
+    for bad in (NAN, INF):
+        arr = np.ones(shape)
+        arr[1] = bad
+        row(f"{LANG}.feature_correlation", arg, arr, ValueError, rf"{arg} contains NaN or inf")
+row(f"{LANG}.feature_correlation", "states", np.ones(5), ValueError,
+    r"states must have 2 dimension")
+row(f"{LANG}.feature_correlation", "feature", np.ones((5, 2)), ValueError,
+    r"feature must have 1 dimension")
+row(f"{LANG}.feature_correlation", "feature", np.ones(4), ValueError,
+    r"states and feature must have one row per step, got 5 and 4")
+
+target(f"{LANG}.filter_logits", lambda **kw: mod(LANG).filter_logits(**kw),
+       lambda: dict(logits=torch.zeros(2, 5), temperature=1.0, top_k=None, top_p=None))
+for bad in ([1.0, 2.0], None, tensor(3, dtype=torch.long)):
+    row(f"{LANG}.filter_logits", "logits", bad, TypeError, r"logits must be a float tensor")
+row(f"{LANG}.filter_logits", "logits", tensor(2, 0), ValueError,
+    r"logits must have at least one symbol")
+float_arg(f"{LANG}.filter_logits", "temperature", low=0, strict=True)
+int_arg(f"{LANG}.filter_logits", "top_k", allow_none=True)
+float_arg(f"{LANG}.filter_logits", "top_p", low=0, strict=True, high=1, allow_none=True)
+
+target(f"{LANG}.sample", lambda **kw: mod(LANG).sample(**kw),
+       lambda: dict(model=tiny_lm(), vocab=mod("text").CharVocab("abcde"), prompts=["ab", "cd"],
+                    length=3))
+for bad in NOT_A_CHARLM:
+    row(f"{LANG}.sample", "model", bad, TypeError, r"model must be a rnnbook.CharLM")
+for bad in ("abc", None, 3):
+    row(f"{LANG}.sample", "vocab", bad, TypeError, r"vocab must be the CharVocab")
+row(f"{LANG}.sample", "vocab", Fresh(lambda: mod("text").CharVocab("ab"), "CharVocab('ab')"),
+    ValueError, r"vocab has 2 characters but the model was built for 5")
+for bad in (3, None, ["a", 3], b"ab"):
+    row(f"{LANG}.sample", "prompts", bad, TypeError, r"prompts must be a str or a list of str")
+for bad in ([], "", ["a", "bb"], ["a", ""]):
+    row(f"{LANG}.sample", "prompts", bad, ValueError, r"prompts must be non-empty strs")
+int_arg(f"{LANG}.sample", "length")
+float_arg(f"{LANG}.sample", "temperature", low=0, strict=True)
+int_arg(f"{LANG}.sample", "top_k", allow_none=True)
+float_arg(f"{LANG}.sample", "top_p", low=0, strict=True, high=1, allow_none=True)
+row(f"{LANG}.sample", "generator", 0, TypeError, r"generator must be a torch.Generator")
+
+target(f"{LANG}.scan_python", lambda **kw: mod(LANG).scan_python(**kw), lambda: dict(text="x"))
+for bad in (None, 3, b"x = 1", ["x"]):
+    row(f"{LANG}.scan_python", "text", bad, TypeError, r"text must be a str")
+
+target(f"{LANG}.KneserNey", lambda **kw: mod(LANG).KneserNey(**kw), lambda: dict(order=2))
+int_arg(f"{LANG}.KneserNey", "order")
+target(f"{LANG}.KneserNey.fit", lambda **kw: mod(LANG).KneserNey(2).fit(**kw),
+       lambda: dict(train_ids=[0, 1, 2, 1, 0], vocab_size=3))
+int_arg(f"{LANG}.KneserNey.fit", "vocab_size")
+row(f"{LANG}.KneserNey.fit", "vocab_size", 10**10, ValueError, r"vocab_size\*\*order must be")
+
+
+def fitted_kn():
+    return mod(LANG).KneserNey(2).fit([0, 1, 2, 1, 0], 3)
+
+
+target(f"{LANG}.KneserNey.probs", lambda **kw: fitted_kn().probs(**kw),
+       lambda: dict(grams=[[0, 1]]))
+target(f"{LANG}.KneserNey.cross_entropy", lambda **kw: fitted_kn().cross_entropy(**kw),
+       lambda: dict(eval_ids=[0, 1, 2]))
+for name, arg in (("fit", "train_ids"), ("probs", "grams"), ("cross_entropy", "eval_ids")):
+    two_d = arg == "grams"
+    for bad in ("ab", [True, False], np.array(["a", "b"])):
+        row(f"{LANG}.KneserNey.{name}", arg, bad, TypeError, rf"{arg} must hold numbers")
+    row(f"{LANG}.KneserNey.{name}", arg, [[0.5, 1.0]] if two_d else [0.5, 1.0, 1.5], TypeError,
+        rf"{arg} must hold integer ids")
+    row(f"{LANG}.KneserNey.{name}", arg, [[0, 3]] if two_d else [0, 3, 1], ValueError,
+        rf"{arg} must hold ids in 0..2")
+    row(f"{LANG}.KneserNey.{name}", arg, [[0, -1]] if two_d else [0, -1, 1], ValueError,
+        rf"{arg} must hold ids in 0..2")
+    row(f"{LANG}.KneserNey.{name}", arg, [0, 1] if two_d else [[0, 1]], ValueError,
+        rf"{arg} must have {2 if two_d else 1} dimension")
+    row(f"{LANG}.KneserNey.{name}", arg, np.array([[0.0, NAN]] if two_d else [0.0, NAN, 1.0]),
+        ValueError, rf"{arg} contains NaN or infinity")
+    if not two_d:
+        row(f"{LANG}.KneserNey.{name}", arg, [0], ValueError,
+            rf"{arg} needs at least order=2 ids, got 1")
+row(f"{LANG}.KneserNey.probs", "grams", [[0, 1, 2]], ValueError,
+    r"grams must have order=2 columns")
+
+TRAIN_GOOD = dict(steps=2, hidden_size=4, batch_size=2, seq_len=8, eval_every=1)
+target(f"{LANG}.train", lambda **kw: mod(LANG).train(**kw), lambda: dict(TRAIN_GOOD))
+for arg in ("steps", "hidden_size", "batch_size", "seq_len", "eval_every"):
+    int_arg(f"{LANG}.train", arg)
+float_arg(f"{LANG}.train", "lr", low=0, strict=True)
+seed_arg(f"{LANG}.train")
+for bad in (3, ["x.pt"]):
+    row(f"{LANG}.train", "out", bad, TypeError, r"out must be a path or None")
+
+target(f"{LANG}.load_checkpoint", lambda **kw: mod(LANG).load_checkpoint(**kw),
+       lambda: dict(path=None))
+for bad in (3, ["x.pt"]):
+    row(f"{LANG}.load_checkpoint", "path", bad, TypeError, r"path must be a path to a checkpoint")
+for bad in ("/nonexistent/rnnbook/x.pt", tempfile.gettempdir()):
+    row(f"{LANG}.load_checkpoint", "path", bad, ValueError, r"path must name a checkpoint file")
+
+target(f"{LANG}.main", lambda **kw: mod(LANG).main(**kw),
+       lambda: dict(argv=["train", "--steps", "1", "--hidden-size", "4", "--seq-len", "8",
+                          "--batch-size", "2", "--eval-every", "1",
+                          "--out", f"{tempfile.gettempdir()}/rnnbook_language_main.pt"]))
+for bad in ("train", 3, {"train": 1}):
+    row(f"{LANG}.main", "argv", bad, TypeError, r"argv must be a list of str")
+for flag, arg in (("--steps", "steps"), ("--hidden-size", "hidden_size"),
+                  ("--seq-len", "seq_len")):
+    row(f"{LANG}.main", "argv", ["train", flag, "0", "--out", "x.pt"], ValueError,
+        rf"{arg} must be an int >= 1, got 0", names=(arg,))
 
 
 # ---------------------------------------------------------------------------
