@@ -21,7 +21,7 @@ from torch import nn
 from rnnbook.checks import check_choice, check_int
 
 __all__ = ["CLOCKS", "Timing", "compare_layers", "forward_backward", "main", "onednn_off",
-           "time_it"]
+           "race", "time_it"]
 
 
 @dataclass
@@ -83,6 +83,30 @@ def time_it(fn: Callable[[], object], *, warmup: int = 3, repeats: int = 10,
         times.append(now() - start)
     q = statistics.quantiles(times, n=4) if repeats > 1 else [times[0]] * 3
     return Timing(statistics.median(times), q[0], q[2], repeats)
+
+
+def race(runs: dict[str, Callable[[], object]], *, rounds: int = 3, warmup: int = 1,
+         repeats: int = 3, device: torch.device | str | None = None,
+         clock: str = "wall") -> dict[str, Timing]:
+    """Time several functions fairly against each other: they take turns for `rounds`
+    rounds of `time_it(warmup=..., repeats=...)`, so that a change in the machine's load
+    hits all alike. Returns name -> Timing: the median over rounds of each round's median,
+    with the smallest and largest round medians as q1 and q3."""
+    if not isinstance(runs, dict) or not runs:
+        raise TypeError(f"runs must be a non-empty dict of name -> function, got "
+                        f"{type(runs).__name__}")
+    for name, fn in runs.items():
+        if not callable(fn):
+            raise TypeError(f"runs[{name!r}] must be a function with no arguments, got "
+                            f"{type(fn).__name__}")
+    rounds = check_int("rounds", rounds)
+    medians: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, fn in runs.items():
+            medians[name].append(time_it(fn, warmup=warmup, repeats=repeats, device=device,
+                                         clock=clock).median)
+    return {name: Timing(statistics.median(m), min(m), max(m), rounds * repeats)
+            for name, m in medians.items()}
 
 
 @contextmanager
@@ -156,13 +180,8 @@ def compare_layers(batch: int = 32, steps: int = 100, input_size: int = 32,
         if device == "cpu":
             runs["generic"] = run_generic
         # Interleave the implementations, so that a change in machine load hits all alike.
-        medians = {key: [] for key in runs}
-        for _ in range(rounds):
-            for key, run in runs.items():
-                medians[key].append(time_it(run, warmup=warmup, repeats=repeats,
-                                            device=device, clock=clock).median)
-        timings = {key: Timing(statistics.median(m), min(m), max(m), rounds * repeats)
-                   for key, m in medians.items()}
+        timings = race(runs, rounds=rounds, warmup=warmup, repeats=repeats, device=device,
+                       clock=clock)
         rows.append((name, timings["torch"], timings.get("generic"), timings["ours"]))
     return rows
 

@@ -22,12 +22,12 @@ import torch
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence
 
-from rnnbook.checks import InputError, check_bool
+from rnnbook.checks import InputError, check_bool, check_choice
 from rnnbook.download import cache_dir
 from rnnbook.layers import LSTM
 
 __all__ = ["FastLSTM", "KernelLSTM", "KernelLSTMSequence", "LADDER", "LSTMSequence",
-           "build_kernels", "kernel_path", "kernels_available", "lstm_c_kernel",
+           "build_kernels", "kernel_function", "kernel_path", "kernels_available", "lstm_c_kernel",
            "lstm_fused", "lstm_hand_written", "lstm_hoisted", "lstm_per_gate"]
 
 
@@ -429,6 +429,16 @@ def kernels_available() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def kernel_function(name: str, dtype: torch.dtype = torch.float64):
+    """The compiled C++ function `name` (one of lstm_forward_step, lstm_backward_step,
+    scan_forward, scan_backward) for float32 or float64 buffers, to call with ctypes: sizes
+    as ints, tensors as their data_ptr(). Builds the library on first use."""
+    check_choice("name", name, tuple(_KERNEL_FUNCTIONS))
+    if dtype not in _SUFFIX:
+        raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    return _kernel(dtype, name)
 
 
 def _kernel(dtype: torch.dtype, name: str):

@@ -75,3 +75,11 @@ def test_onednn_off_works_after_torch_disables_global_flags():
             "    assert not torch.backends.mkldnn.enabled\n"
             "assert torch.backends.mkldnn.enabled\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_race_times_every_function_in_turns():
+    calls = []
+    timings = bench.race({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+                         rounds=2, warmup=1, repeats=2, clock="cpu")
+    assert list(timings) == ["a", "b"] and calls == ["a"] * 3 + ["b"] * 3 + ["a"] * 3 + ["b"] * 3
+    assert all(t.q1 <= t.median <= t.q3 and t.repeats == 4 for t in timings.values())

@@ -178,3 +178,24 @@ def test_no_compiler_is_reported_clearly(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RuntimeError, match="no C\\+\\+ compiler found"):
         fast.build_kernels()
+
+
+@needs_compiler
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_compiled_forward_step_equals_the_equations(dtype):
+    """lstm_forward_step (which chapter 15 times, and FastLSTM does not use) computes one
+    step of the LSTM's element-wise work like PyTorch does."""
+    B, H = 3, 5
+    pre, c_prev = randn(B, 4 * H, seed=1).to(dtype), randn(B, H, seed=2).to(dtype)
+    acts, c, tanh_c, h = pre.clone(), *(torch.empty(B, H, dtype=dtype) for _ in range(3))
+    fast.kernel_function("lstm_forward_step", dtype)(
+        B, H, acts.data_ptr(), c_prev.data_ptr(), c.data_ptr(), tanh_c.data_ptr(),
+        h.data_ptr())
+    i, f, g, o = pre.chunk(4, dim=1)
+    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+    c_want = f * c_prev + i * g
+    tol = TOL if dtype == F64 else {"rtol": 1e-5, "atol": 1e-6}
+    torch.testing.assert_close(acts, torch.cat([i, f, g, o], dim=1), **tol)
+    torch.testing.assert_close(c, c_want, **tol)
+    torch.testing.assert_close(tanh_c, torch.tanh(c_want), **tol)
+    torch.testing.assert_close(h, o * torch.tanh(c_want), **tol)
