@@ -31,8 +31,16 @@ class InputError(ValueError, RuntimeError):
 
 
 def _describe(value) -> str:
+    """What came, for an error message: a tensor by its shape, anything short by its repr,
+    a long list or tuple by its length, anything else by its type."""
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
     text = repr(value)
-    return text if len(text) <= 60 else f"a {type(value).__name__}"
+    if len(text) <= 60:
+        return text
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)}"
+    return f"a {type(value).__name__}"
 
 
 def check_int(name: str, value, minimum: int | None = 1, maximum: int | None = None) -> int:

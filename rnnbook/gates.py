@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from rnnbook.checks import InputError, check_choice
+from rnnbook.checks import InputError, _describe, check_choice
 
 __all__ = ["ACTIVATIONS", "cho_gru_step", "gru_step", "lstm_step", "rnn_step"]
 
@@ -76,14 +76,6 @@ def check_step(fn: str, x_proj, state, w_hh, b_hh, n_gates: int, names: tuple[st
 
 def _tuple(names: tuple[str, ...]) -> str:
     return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
-
-
-def _describe(value) -> str:
-    if isinstance(value, Tensor):
-        return f"a tensor of shape {tuple(value.shape)}"
-    if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)}"
-    return f"a {type(value).__name__}"
 
 
 def _recurrent_input(h: Tensor, h_mask: Tensor | None) -> Tensor:

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from rnnbook.bptt import detach_state
-from rnnbook.checks import check_bool, check_float, check_int
+from rnnbook.checks import _describe, check_bool, check_float, check_int
 
 __all__ = ["History", "check_loss_inputs", "choose_device", "fit", "progress", "quiet"]
 
@@ -127,14 +127,6 @@ def _pair(batch, step: int) -> tuple:
     if not (isinstance(batch, (tuple, list)) and len(batch) == 2):
         raise TypeError(f"batches must give (x, y) pairs, got {_describe(batch)} at step {step}")
     return batch
-
-
-def _describe(value) -> str:
-    if isinstance(value, Tensor):
-        return f"a tensor of shape {tuple(value.shape)}"
-    if isinstance(value, (tuple, list)):
-        return f"a {type(value).__name__} of {len(value)}"
-    return f"a {type(value).__name__}"
 
 
 ELEMENTWISE_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss, nn.BCELoss,

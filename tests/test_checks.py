@@ -93,8 +93,12 @@ def test_check_choice():
 
 
 def test_long_values_are_summarised_in_messages():
-    with pytest.raises(TypeError, match=r"n must be an int, got a list$"):
+    with pytest.raises(TypeError, match=r"n must be an int, got a list of 100$"):
         check_int("n", list(range(100)))
+    with pytest.raises(TypeError, match=r"n must be an int, got a tensor of shape \(2, 3\)$"):
+        check_int("n", torch.zeros(2, 3))
+    with pytest.raises(TypeError, match=r"n must be an int, got \(1, 2\)$"):
+        check_int("n", (1, 2))
 
 
 @pytest.mark.parametrize("values", [[1.0, 2.0], np.array([1, 2]), torch.tensor([1.0, 2.0]),
