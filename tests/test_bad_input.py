@@ -417,6 +417,12 @@ target("fast.KernelLSTM", lambda **kw: mod("fast").KernelLSTM(**kw),
        lambda: dict(input_size=I, hidden_size=H))
 row("fast.KernelLSTM", "proj_size", 2, ValueError, r"FastLSTM has no projections")
 row("fast.KernelLSTM", "hidden_size", 0, ValueError, r"hidden_size must be an int >= 1")
+target("fast.kernel_function", lambda **kw: mod("fast").kernel_function(**kw),
+       lambda: dict(name="scan_forward", dtype=torch.float32))
+choice_arg("fast.kernel_function", "name", ("scan", None, 3))
+for bad in (torch.float16, "float32", None):
+    row("fast.kernel_function", "dtype", bad, ValueError, r"dtype must be torch.float32 or "
+        r"torch.float64")
 target("fast.build_kernels", lambda **kw: mod("fast").build_kernels(**kw))
 bool_arg("fast.build_kernels", "force")
 
@@ -968,6 +974,16 @@ for arg in ("batch", "steps", "input_size", "hidden_size", "repeats", "rounds"):
 int_arg("bench.compare_layers", "warmup", minimum=0)
 choice_arg("bench.compare_layers", "clock", ("sundial",))
 row("bench.compare_layers", "device", "gpu", ValueError, r"device must name a device")
+target("bench.race", lambda **kw: mod("bench").race(**kw),
+       lambda: dict(runs={"a": lambda: None}, rounds=1, warmup=0, repeats=1))
+for bad in ({}, [lambda: None], None):
+    row("bench.race", "runs", bad, TypeError, r"runs must be a non-empty dict")
+row("bench.race", "runs", {"a": 3}, TypeError, r"runs\['a'\] must be a function",
+    names=("runs",))
+int_arg("bench.race", "rounds")
+int_arg("bench.race", "repeats")
+int_arg("bench.race", "warmup", minimum=0)
+choice_arg("bench.race", "clock", ("sundial",))
 target("bench.main", lambda **kw: mod("bench").main(**kw), lambda: dict(argv=[]))
 for opt in ("--batch", "--steps", "--input-size", "--hidden-size", "--repeats", "--rounds"):
     row("bench.main", "argv", [opt, "0"], ValueError,
