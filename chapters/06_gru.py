@@ -241,8 +241,26 @@ assert err_wrong > 0.01
 # > written. The cell above, with exactly two sigmoids, reproduced `nn.GRU`, so there is no
 # > third gate hidden anywhere; the trained model at the end of the chapter shows the
 # > candidate taking negative values as often as the task needs. (The LSTM has the same
-# > structure with four blocks: three gates and a candidate.)
-#
+# > structure with four blocks: three gates and a candidate.) The cell below looks at the
+# > three values each step of that same layer computes, with `rnnbook.gradients.gate_trace`:
+# > $r$ and $z$ stay inside $(0, 1)$, as gates must, while $n$ takes negative values, which
+# > no gate can.
+
+# %% tags=["nbval-check-output"]
+with torch.no_grad():
+    inside = gate_trace(book_gru, x)                 # r, z, n, h at every step: (B, T, H)
+trace_gap = (inside["h"] - expected.transpose(0, 1)).abs().max().item()
+print(f"the traced h vs nn.GRU's output: max |difference| {below(trace_gap)}")
+for name in ("r", "z", "n"):
+    v = inside[name]
+    print(f"{name}: every value inside (0, 1): {bool((v > 0).all() and (v < 1).all())!s:5}  "
+          f"some values negative: {bool((v < 0).any())}")
+assert trace_gap < 1e-6
+for name in ("r", "z"):            # a sigmoid's range: an illustration, not evidence
+    assert ((inside[name] > 0) & (inside[name] < 1)).all()
+assert (inside["n"] < 0).float().mean() > 0.1         # a signal, not a gate
+
+# %% [markdown]
 # Counting the parameters of one layer: three blocks, each with an $H \times I$ input
 # matrix, an $H \times H$ recurrent matrix and two bias vectors,
 #
@@ -795,8 +813,9 @@ assert growth[-1] > 1e17 and relative_err < 1e-9
 # first among steps 6 to 11, the second among steps 26 to 31 (counting the steps from 1, as
 # chapter 05 does). The class is their order, $XX$, $XY$, $YX$ or $YY$, so guessing scores
 # 25%, and the network must carry the first symbol for about 40 steps to the end. Chapter 05
-# found that an LSTM with PyTorch's default forget-gate bias never left chance on it, and
-# that a bias of 3 solved it.
+# found that an LSTM with forget-gate bias 0 (near PyTorch's default, whose biases start
+# small and centred on 0) never left chance on it, and that a bias of 3 solved it in all or
+# nearly all runs.
 #
 # What does the GRU's counterpart, the update-gate bias $b_z$, do? We set the two update
 # biases of every unit so that $b_{iz} + b_{hz} = b_z$, for $b_z = 0$, 1 and 3, the way
@@ -913,13 +932,16 @@ plt.show()
 
 # %% [markdown]
 # Every run solved the task, at every bias, so on this task the question is only how fast.
-# A GRU at $b_z = 0$ sits at chance for a few hundred steps before it finds the relevant
-# symbols; with $b_z = 1$ or $3$ it finds them several times sooner. The cell below holds
-# the asserts, and their thresholds were set with margin after running this experiment
-# with other seeds (`RNNBOOK_SEED_SHIFT` 0 to 7): in those runs every GRU solved the task
-# within the budget, and no run with $b_z = 3$ took as long as the slowest run with
-# $b_z = 0$ of the same seeds. With three seeds we do not rank $b_z = 1$ against $b_z = 3$.
-# In the run stored with this notebook the table above has the numbers.
+# A GRU at $b_z = 0$ sits at chance for a hundred steps or more before it finds the
+# relevant symbols; with $b_z = 1$ or $3$ it finds them sooner. The cell below holds the
+# asserts, and their thresholds were set with margin after running this experiment with
+# other seeds (`RNNBOOK_SEED_SHIFT` 0 to 7): in those runs every GRU solved the task within
+# the budget, and no run with $b_z = 3$ took as long as the slowest run with $b_z = 0$ of the
+# same seeds. The mean number of steps among solved runs, over three seeds, was 0.27 to
+# 0.43 times that of $b_z = 0$ for $b_z = 3$, and 0.32 to 0.44 times for $b_z = 1$, in the
+# shifts where we wrote it down (0 and 4 to 7); the asserts require below 0.6 and 0.75.
+# With three seeds we do not rank $b_z = 1$ against $b_z = 3$. In the run stored with this
+# notebook the table above has the numbers.
 
 # %%
 solved_steps = {b: [s for s in steps if s is not None] for b, steps in steps_to_solve.items()}
@@ -962,12 +984,14 @@ assert solved_at(order_runs[1.0, 0][0]) is not None and solved_at(cho_curve) is 
 # $f$ for the LSTM and $z$ for the GRU.
 
 # %%
-lstm_watch = {}
+lstm_curves, lstm_watch = {}, {}
 for seed in SEEDS:
     seed_everything(seed)
     lstm = SequenceModel("lstm", 8, HIDDEN, 4, forget_bias=0.0)
-    lstm_curve, lstm_watch[seed] = train_order(lstm, seed, max_steps=300, watch=survival_and_keep)
-    assert solved_at(lstm_curve) is None                 # as in chapter 05: still at chance
+    lstm_curves[seed], lstm_watch[seed] = train_order(lstm, seed, max_steps=300,
+                                                      watch=survival_and_keep)
+    assert max(acc for _, acc in lstm_curves[seed]) < 0.35   # as in chapter 05: at chance
+gru_curves = {seed: order_runs[0.0, seed][0] for seed in SEEDS}
 gru_watch = {seed: order_runs[0.0, seed][1] for seed in SEEDS}
 
 
@@ -975,12 +999,14 @@ def watched_at(watched, step):
     return dict(watched)[step]
 
 
-COMPARE_AT = 150                 # every GRU run with b_z = 0 we tried was unsolved here
-for name, watched in (("GRU, b_z = 0", gru_watch), ("LSTM, b_f = 0", lstm_watch)):
+COMPARE_AT = 100      # every run we tried, GRU and LSTM, was still at chance here
+for name, watched, curves in (("GRU, b_z = 0", gru_watch, gru_curves),
+                              ("LSTM, b_f = 0", lstm_watch, lstm_curves)):
     for seed in SEEDS:
         (s0, k0), (s1, k1) = watched_at(watched[seed], 0), watched_at(watched[seed], COMPARE_AT)
         print(f"{name}, seed {seed}: gradient reaching step 1: {s0:.0e} at step 0, "
-              f"{s1:.0e} at step {COMPARE_AT}; mean keeping gate {k0:.3f} -> {k1:.3f}")
+              f"{s1:.0e} at step {COMPARE_AT}; mean keeping gate {k0:.3f} -> {k1:.3f}; "
+              f"accuracy at step {COMPARE_AT}: {dict(curves[seed])[COMPARE_AT]:.2f}")
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 for name, watched, color in (("GRU, $b_z = 0$", gru_watch, "C0"),
@@ -997,6 +1023,7 @@ axes[1].set(xlabel="training step", ylabel="mean $z$ (GRU) or $f$ (LSTM)",
             title="the gate that keeps the state")
 axes[1].axhline(0.5, color="k", lw=0.5, ls=":")
 for ax in axes:
+    ax.axvline(COMPARE_AT, color="gray", lw=0.8, ls="--")
     ax.legend(frameon=False)
 plt.tight_layout()
 plt.show()
@@ -1004,14 +1031,20 @@ plt.show()
 # %% [markdown]
 # At initialisation the two are alike: both let through a tiny share of the gradient, of
 # similar size (within a factor of a hundred of each other in every seed). Training then
-# pulls them apart *before either has learned anything*, while both are still at chance.
-# The LSTM's forget gates close: its mean $f$ falls from about 0.5, and the gradient that
-# reaches step 1 falls by more than two orders of magnitude with it, so the first symbol gets even less
-# of a say than it had at the start. The GRU's update gates drift the other way, its mean
-# $z$ does not fall (it rises a little in most runs), and its gradient to step 1 does
-# not collapse; a few hundred steps
-# later the GRU finds the symbols. The asserts below hold this at the strength the three
-# seeds give (thresholds set after runs with other seeds).
+# pulls them apart *before either has learned anything*: at step 100 (the dashed line)
+# every run of both is still at chance. By then the LSTM's forget gates have closed
+# further: its mean $f$ has fallen from about 0.5 by several hundredths, and the gradient
+# that reaches step 1 has fallen by more than two orders of magnitude with it, so the
+# first symbol has even less of a say than it had at the start. The GRU's update gates do
+# not close: its mean $z$ stays near 0.5 (it rises a little in most runs and falls by about
+# a hundredth in a few), and at step 100 its gradient to step 1 is more than a hundred
+# times the LSTM's. A hundred or more steps later, the GRU finds the symbols. The asserts
+# below hold this at the strength the three seeds give; we set their thresholds after
+# running the same comparison with other seeds (`RNNBOOK_SEED_SHIFT` 0 to 7, 24 pairs of
+# runs), where no run's accuracy at step 100 exceeded 0.28, the smallest GRU/LSTM ratio
+# at step 100 was about $10^3$, the LSTM's gradient to step 1 fell by a factor of at least
+# about $2 \cdot 10^3$ and its mean $f$ by at least 0.068, and the GRU's mean $z$ fell by at
+# most 0.013.
 #
 # Why would the gates drift in opposite directions? A plausible reading, which we have not
 # tested: before the network has found the relevant symbols, the distractors are noise,
@@ -1030,13 +1063,16 @@ print("GRU / LSTM, gradient reaching step 1, at step 0:",
       ", ".join(f"{r:.0e}" for r in start_ratio), f"  at step {COMPARE_AT}:",
       ", ".join(f"{r:.0e}" for r in gru_ratio))
 assert all(1e-2 < r < 1e2 for r in start_ratio)          # alike at initialisation
-assert all(r > 1e3 for r in gru_ratio)                     # far apart after training
+assert all(r > 1e2 for r in gru_ratio)                     # far apart, still at chance
 for seed in SEEDS:
+    for curves in (gru_curves, lstm_curves):              # nothing learned yet
+        assert dict(curves[seed])[COMPARE_AT] < 0.35
     (lstm_0, f_0), (lstm_1, f_1) = (watched_at(lstm_watch[seed], step)
                                     for step in (0, COMPARE_AT))
     (_, z_0), (_, z_1) = (watched_at(gru_watch[seed], step) for step in (0, COMPARE_AT))
-    assert lstm_1 < lstm_0 / 100 and f_1 < f_0 - 0.03     # the LSTM forgets faster
-    assert z_1 > z_0 - 0.01                                # the GRU does not
+    assert lstm_1 < lstm_0 / 100 and f_1 < f_0 - 0.03     # the LSTM closes its gates
+    assert z_1 > z_0 - 0.03                                # the GRU does not
+    assert (z_1 - z_0) - (f_1 - f_0) > 0.03                # the two drift apart
 
 # %% [markdown]
 # ## Looking inside the trained GRU
@@ -1082,8 +1118,8 @@ best = corr.abs().argsort(descending=True)[:8]
 carriers = int((corr.abs() > 0.5).sum())
 print(f"units whose state correlates with the first symbol (|r| > 0.5): {carriers} of "
       f"{HIDDEN}")
-print("the 8 best carriers:  |correlation|", np.round(corr.abs()[best].numpy(), 3).tolist())
-print("  their median z between the symbols", np.round(z_between[best].numpy(), 3).tolist())
+print("the 8 best carriers:  |correlation|  ", "  ".join(f"{v:.2f}" for v in corr.abs()[best]))
+print("  their median z between the symbols", "  ".join(f"{v:.2f}" for v in z_between[best]))
 
 fig, axes = plt.subplots(1, 2, figsize=(13, 4), width_ratios=(1, 2))
 axes[0].scatter(corr.abs().numpy(), z_between.numpy(), color="C1")
@@ -1105,21 +1141,22 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The picture is not the diagram's. The bit is not stored in one or two units: nearly every
-# unit's state tracks it. And the units that track it best do not hold it with closed update
-# gates. Their median $z$ between the two symbols is spread over the whole interval; some
-# sit near 1 (copying), but others sit far below it, some near 0, overwriting almost all of
-# their state at every step and still carrying the bit. Those units get it back at every
-# step through the candidate, $n_t = \tanh\big(W_{in} x_t + b_{in} + r_t \odot
-# (W_{hn} h_{t-1} + b_{hn})\big)$, which reads the other units: the network holds its bit
-# in the recurrent dynamics, as a stable state of the whole layer, much as the hand-wired
-# latch of chapter 02 holds one, and not only in the copy path. The update gate is one
+# The picture is not the diagram's. The bit is not stored in one or two units: most units'
+# states track it (at least three quarters of them in every seed we tried). And the units
+# that track it best do not hold it with closed update gates. Their median $z$ between the
+# two symbols is spread widely: some sit near 1 (copying), but others sit far below it (in
+# the run stored here, a few near 0), overwriting much of their state at every step and
+# still carrying the bit. Those units get it back at every step through the candidate,
+# $n_t = \tanh\big(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\big)$, which
+# reads the other units: the network holds its bit in the recurrent dynamics, as a stable
+# state of the whole layer, much as the hand-wired latch of chapter 02 holds one, and not
+# only in the copy path. The update gate is one
 # way a GRU remembers, not the only one. The asserts below state what held in every seed we
 # tried (`RNNBOOK_SEED_SHIFT` 0 to 7); how many units sit near 0 or near 1 varies from
 # seed to seed.
 
 # %%
-assert carriers >= HIDDEN // 2                            # the memory is spread out
+assert carriers >= 3 * HIDDEN // 4                        # the memory is spread out
 assert z_between[best].median() < 0.9                    # the best carriers are not closed
 assert (z_between[best] < 0.9).sum() >= 3
 
@@ -1207,13 +1244,14 @@ assert negative_n > 0.2 and gates["n"].min() < -0.5
 #   over many orders of magnitude. Gates do not prevent *exploding* gradients: with every
 #   gate at $1/2$, a GRU's gradient grew as $1.5^T$; clip the gradient norm.
 # - On the temporal-order task every GRU we trained solved it, and an update-gate bias of
-#   1 or 3 made it find the relevant symbols several times sooner than the default 0: the
-#   GRU's counterpart of the LSTM's forget-gate bias.
+#   1 or 3 made it find the relevant symbols sooner than $b_z = 0$ (in roughly a third to
+#   half of the steps, on average, in the seeds we tried): the GRU's counterpart of the
+#   LSTM's forget-gate bias, though less decisive, since here $b_z = 0$ learns too.
 # - At initialisation the default GRU and the default LSTM pass back a similarly tiny
 #   share of the gradient. Before either has learned anything, training closes the
-#   LSTM's forget gates, and the gradient to the first steps collapses; the GRU's update
-#   gates do not close, and it goes on to solve the task.
-# - Inside a trained GRU the bit to remember is spread over nearly all units, and the units
+#   LSTM's forget gates further, and the gradient to the first steps collapses; the GRU's
+#   update gates do not close, and it goes on to solve the task.
+# - Inside a trained GRU the bit to remember is spread over most units, and the units
 #   that carry it best are not held by closed update gates: much of the memory lives in the
 #   recurrent dynamics of the candidate. The candidate is not a gate (it is negative a large
 #   part of the time), and gate values are neither only 0 nor only 1, though single units can
@@ -1369,8 +1407,8 @@ cho_z_between = cho_gates["z"][between].median(dim=0).values
 cho_negative_n = (cho_gates["n"] < 0).float().mean().item()
 print(f"Cho's form: units with |r| > 0.5: {int((cho_corr.abs() > 0.5).sum())} of {HIDDEN}; "
       f"median z between the symbols of the 8 best carriers "
-      f"{np.round(cho_z_between[cho_best].numpy(), 3).tolist()}; n negative {cho_negative_n:.1%}")
-assert (cho_corr.abs() > 0.5).sum() >= HIDDEN // 2
+      f"{', '.join(f'{v:.2f}' for v in cho_z_between[cho_best])}; n negative {cho_negative_n:.1%}")
+assert (cho_corr.abs() > 0.5).sum() >= 3 * HIDDEN // 4
 assert cho_z_between[cho_best].median() < 0.9
 assert cho_negative_n > 0.2
 
