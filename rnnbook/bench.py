@@ -20,8 +20,8 @@ from torch import nn
 
 from rnnbook.checks import check_choice, check_int
 
-__all__ = ["CLOCKS", "Timing", "compare_layers", "forward_backward", "main", "onednn_off",
-           "race", "time_it"]
+__all__ = ["CLOCKS", "Timing", "compare_ladder", "compare_layers", "forward_backward", "main",
+           "onednn_off", "race", "time_it"]
 
 
 @dataclass
@@ -186,6 +186,46 @@ def compare_layers(batch: int = 32, steps: int = 100, input_size: int = 32,
     return rows
 
 
+def compare_ladder(batch: int = 32, steps: int = 100, input_size: int = 32,
+                   hidden_size: int = 128, repeats: int = 10, rounds: int = 3,
+                   warmup: int = 3, clock: str = "wall") -> dict[str, Timing]:
+    """Time forward+backward of every rung of rnnbook.fast.LADDER against nn.LSTM, and
+    minGRU (rnnbook.scan) against nn.GRU, on the CPU, in float32, taking turns (`race`).
+    The C++ rung is left out, with a message, where no compiler is found.
+
+    Returns name -> Timing, starting with "nn.LSTM".
+    """
+    for name, value in (("batch", batch), ("steps", steps), ("input_size", input_size),
+                        ("hidden_size", hidden_size), ("repeats", repeats), ("rounds", rounds)):
+        check_int(name, value)
+    check_int("warmup", warmup, minimum=0)
+    check_choice("clock", clock, CLOCKS)
+    from rnnbook import fast, scan
+
+    lstm, gru = nn.LSTM(input_size, hidden_size), nn.GRU(input_size, hidden_size)
+    x = torch.randn(steps, batch, input_size)
+    h0 = c0 = torch.zeros(batch, hidden_size)
+    weights = [lstm.weight_ih_l0, lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0]
+    runs = {"nn.LSTM": forward_backward(lstm, x)}
+    for name, rung in fast.LADDER.items():
+        if rung is fast.lstm_c_kernel and not fast.kernels_available():
+            print("(no C++ compiler found: the C++ rung is left out)")
+            continue
+
+        def run(rung=rung):
+            for w in weights:
+                w.grad = None
+            out, _, _ = rung(x, h0, c0, *weights)
+            out.sum().backward()
+
+        runs[name] = run
+    runs["nn.GRU"] = forward_backward(gru, x)
+    min_gru = scan.MinGRU(input_size, hidden_size,
+                          scan="kernel" if fast.kernels_available() else "loop")
+    runs[f"minGRU ({min_gru.scan} scan)"] = forward_backward(min_gru, x)
+    return race(runs, rounds=rounds, warmup=warmup, repeats=repeats, clock=clock)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=32)
@@ -220,6 +260,15 @@ def main(argv: list[str] | None = None) -> None:
         generic_ratio = f"{ours.median / generic.median:19.2f}x" if generic else f"{'-':>20}"
         print(f"{name:<12}{theirs.median * 1e3:9.2f} ms{generic_ms}{ours.median * 1e3:9.2f} ms"
               f"{ours.median / theirs.median:17.2f}x{generic_ratio}")
+    if args.device != "cpu":
+        return
+    print("\nthe ladder of rnnbook.fast (each rung equal to nn.LSTM), and minGRU vs nn.GRU")
+    ladder = compare_ladder(args.batch, args.steps, args.input_size, args.hidden_size,
+                            args.repeats, rounds=args.rounds, clock=args.clock)
+    for name, timing in ladder.items():
+        against = "nn.GRU" if name.startswith("minGRU") else "nn.LSTM"
+        print(f"{name:<28}{timing.median * 1e3:9.2f} ms"
+              f"{timing.median / ladder[against].median:9.2f}x {against}")
 
 
 if __name__ == "__main__":

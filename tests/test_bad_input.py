@@ -984,6 +984,13 @@ int_arg("bench.race", "rounds")
 int_arg("bench.race", "repeats")
 int_arg("bench.race", "warmup", minimum=0)
 choice_arg("bench.race", "clock", ("sundial",))
+target("bench.compare_ladder", lambda **kw: mod("bench").compare_ladder(**kw),
+       lambda: dict(batch=1, steps=2, input_size=2, hidden_size=2, repeats=1, rounds=1,
+                    warmup=0))
+for arg in ("batch", "steps", "input_size", "hidden_size", "repeats", "rounds"):
+    int_arg("bench.compare_ladder", arg)
+int_arg("bench.compare_ladder", "warmup", minimum=0)
+choice_arg("bench.compare_ladder", "clock", ("sundial",))
 target("bench.main", lambda **kw: mod("bench").main(**kw), lambda: dict(argv=[]))
 for opt in ("--batch", "--steps", "--input-size", "--hidden-size", "--repeats", "--rounds"):
     row("bench.main", "argv", [opt, "0"], ValueError,

@@ -37,6 +37,17 @@ def test_compare_layers_table(capsys):
                 "--repeats", "1", "--rounds", "1", "--clock", "cpu"])
     out = capsys.readouterr().out
     assert "cpu clock" in out and "LSTM (fast)" in out
+    assert "hand-written backward" in out and "minGRU" in out and "x nn.GRU" in out
+
+
+def test_compare_ladder_times_every_rung():
+    from rnnbook import fast
+    timings = bench.compare_ladder(batch=2, steps=4, input_size=3, hidden_size=4, repeats=1,
+                                   rounds=1, warmup=0)
+    rungs = [n for n in fast.LADDER if n != "C++ backward kernel" or fast.kernels_available()]
+    names = list(timings)
+    assert names[:-1] == ["nn.LSTM", *rungs, "nn.GRU"] and names[-1].startswith("minGRU")
+    assert all(t.median > 0 for t in timings.values())
 
 
 def test_cpu_clock_counts_work_not_waiting():
