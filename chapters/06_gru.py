@@ -931,24 +931,30 @@ ax.legend(loc="center right", frameon=False)
 plt.show()
 
 # %% [markdown]
-# Every run solved the task, at every bias, so on this task the question is only how fast.
-# A GRU at $b_z = 0$ sits at chance for a hundred steps or more before it finds the
+# Every run solved the task, at every bias, so on this task the question is mainly how
+# fast. A GRU at $b_z = 0$ sits at chance for a hundred steps or more before it finds the
 # relevant symbols; with $b_z = 1$ or $3$ it finds them sooner. The cell below holds the
 # asserts, and their thresholds were set with margin after running this experiment with
 # other seeds (`RNNBOOK_SEED_SHIFT` 0 to 7): in those runs every GRU solved the task within
 # the budget, and no run with $b_z = 3$ took as long as the slowest run with $b_z = 0$ of the
-# same seeds. The mean number of steps among solved runs, over three seeds, was 0.27 to
-# 0.43 times that of $b_z = 0$ for $b_z = 3$, and 0.32 to 0.44 times for $b_z = 1$, in the
-# shifts where we wrote it down (0 and 4 to 7); the asserts require below 0.6 and 0.75.
+# same seeds. The slowest runs at $b_z = 0$ took 600 of the 800 steps, so the asserts
+# require every run with $b_z = 1$ or 3 to solve the task (none took more than 200 steps)
+# but only two of three with $b_z = 0$, and count a run that did not solve as 800 steps, a
+# lower bound on what it would need. The mean number of steps among solved runs, over three
+# seeds, was 0.27 to 0.43 times that of $b_z = 0$ for $b_z = 3$, and 0.32 to 0.44 times for
+# $b_z = 1$, in the shifts where we wrote it down (0 and 4 to 7); the asserts require below
+# 0.6 and 0.75.
 # With three seeds we do not rank $b_z = 1$ against $b_z = 3$. In the run stored with this
 # notebook the table above has the numbers.
 
 # %%
-solved_steps = {b: [s for s in steps if s is not None] for b, steps in steps_to_solve.items()}
-assert all(len(solved_steps[b]) == len(SEEDS) for b in UPDATE_BIASES)    # all solved
-assert max(solved_steps[3.0]) < max(solved_steps[0.0])
-assert np.mean(solved_steps[3.0]) < 0.6 * np.mean(solved_steps[0.0])
-assert np.mean(solved_steps[1.0]) < 0.75 * np.mean(solved_steps[0.0])
+at_least = {b: [MAX_STEPS if s is None else s for s in steps]      # unsolved: a lower bound
+            for b, steps in steps_to_solve.items()}
+assert all(s is not None for b in (1.0, 3.0) for s in steps_to_solve[b])   # all solved
+assert sum(s is not None for s in steps_to_solve[0.0]) >= 2                 # nearly all
+assert max(at_least[3.0]) < max(at_least[0.0])
+assert np.mean(at_least[3.0]) < 0.6 * np.mean(at_least[0.0])
+assert np.mean(at_least[1.0]) < 0.75 * np.mean(at_least[0.0])
 
 # %% [markdown]
 # ### Both forms learn
@@ -1078,9 +1084,9 @@ for seed in SEEDS:
 # ## Looking inside the trained GRU
 #
 # Diagrams draw the update gate as a memory switch: closed ($z = 1$) while the network
-# holds something, open when it writes. Is that what a trained GRU does? We take the GRU of
-# seed 0 with the default $b_z = 0$, trained above until it classified 99% of the held-out
-# sequences correctly, and run it over 500 held-out sequences with
+# holds something, open when it writes. Is that what a trained GRU does? We take the first
+# GRU with $b_z = 0$ that solved the task above (seed 0 in the run stored here), trained
+# until it classified 99% of the held-out sequences correctly, and run it over 500 held-out sequences with
 # `rnnbook.gradients.gate_trace`, which returns $r$, $z$, $n$ and $h$ at every step and
 # unit (it checks itself: its $h$ is the layer's output).
 #
@@ -1091,7 +1097,8 @@ for seed in SEEDS:
 # carry it best, at the steps between the two symbols, where a switch would be closed.
 
 # %%
-gru_model = order_models[0.0, 0]                  # b_z = 0, seed 0, trained to 99%
+inside_seed = next(s for s in SEEDS if solved_at(order_runs[0.0, s][0]) is not None)
+gru_model = order_models[0.0, inside_seed]        # b_z = 0, trained to 99%
 x_look = x_order[:500]
 tokens = x_look.argmax(-1)
 X, Y = (rnnbook.TEMPORAL_ORDER_SYMBOLS.index(s) for s in "XY")
