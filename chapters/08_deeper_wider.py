@@ -665,9 +665,9 @@ assert not torch.equal(right_way.data, wrong_way.data) and gap(h_right, h_wrong)
 rect = pad_sequence(ragged, batch_first=True)                       # (B=4, T=7, 3)
 silent = pack_padded_sequence(rect, lens, enforce_sorted=False)      # no error either
 proper = pack_padded_sequence(rect, lens, batch_first=True, enforce_sorted=False)
-print(f"B=4, T=7, enforce_sorted=False: accepted; batch_sizes {silent.batch_sizes.tolist()} "
-      f"instead of {proper.batch_sizes.tolist()}")
-assert silent.data.shape != proper.data.shape or not torch.equal(silent.data, proper.data)
+print(f"B=4, T=7, enforce_sorted=False: accepted, with {len(silent.data)} rows of data for "
+      f"{int(lens.sum())} real steps (the right packing has {len(proper.data)})")
+assert len(silent.data) != len(proper.data) == int(lens.sum())
 by_length = torch.argsort(lens, descending=True)
 try:
     pack_padded_sequence(rect[by_length], lens[by_length])           # sorted, the default
@@ -958,8 +958,8 @@ assert max(gaps["variational"]) < 0.6 * min(gaps["none"])          # the largest
 #   forward before backward, and ignores `batch_first`: take the last layer with
 #   `h_n.view(L, D, B, H)[-1]`, never `h_n[-1]` when $D = 2$.
 # - Every layer after the first adds $D \cdot 4(DH^2 + H^2 + 2H)$ parameters to an LSTM.
-#   On the six-language word task, two and three layers cost more time per step and did not
-#   change held-out accuracy by much (see the table for the stored run).
+#   On the six-language word task at a small budget, two layers did no better than one and
+#   three did worse, while the cost per step grew with every layer.
 # - The backward half of a bidirectional output at step $t$ has read $x_T, \dots, x_t$:
 #   `output[:, -1]` holds its *first* state; the read-out is
 #   `[output[:, -1, :H]; output[:, 0, H:]]`, which is `h_n`. Where the label depends on the
@@ -973,7 +973,8 @@ assert max(gaps["variational"]) < 0.6 * min(gaps["none"])          # the largest
 # - `nn.LSTM`'s `dropout` acts between layers only (and does nothing with one layer).
 #   Variational dropout shares one mask per sequence on $x_t$ and on $h_{t-1}$ where it
 #   meets $W_{hh}$; weight dropout drops entries of $W_{hh}$ once per batch. All three
-#   narrowed the train/validation gap of a model that over-fits.
+#   narrowed the train/validation gap of a model that over-fits, variational dropout the
+#   most; none of them raised its held-out accuracy at that budget.
 
 # %% [markdown]
 # ## Exercises
