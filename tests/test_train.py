@@ -257,7 +257,7 @@ class Stateless(Linear):
     (dict(batches=[torch.zeros(2, 3)]), TypeError,
      r"batches must give \(x, y\) pairs, got a tensor"),
     (dict(batches=[(torch.zeros(2, 3), torch.zeros(2), 1)]), TypeError, r"got a tuple of 3"),
-    (dict(batches=[([1.0] * 3, torch.zeros(1))]), TypeError, "but x is a float"),
+    (dict(batches=[([1.0] * 3, torch.zeros(1))]), TypeError, "but x is 1.0"),
     (dict(model=Frozen()), ValueError, "the model has no trainable parameters"),
     (dict(model="linear"), TypeError, "model must be a torch.nn.Module, got str"),
     (dict(loss_fn="mse"), TypeError, "loss_fn must be callable, got str"),
@@ -274,7 +274,7 @@ class Stateless(Linear):
     (dict(patience=1, evaluate=lambda m: {"acc": 1.0}), ValueError,
      r"monitor='loss' is not among the metrics evaluate returned, \['acc'\]"),
     (dict(evaluate=lambda m: 0.5, eval_every=1), TypeError,
-     "evaluate must return a dict of metrics, got a float"),
+     "evaluate must return a dict of metrics, got 0.5"),
     (dict(evaluate="accuracy"), TypeError, "evaluate must be a function"),
     (dict(stateful="yes"), TypeError, "stateful must be a bool, got 'yes'"),
     (dict(stateful=True), TypeError, r"with stateful=True the model is called as model\(x, "
