@@ -272,7 +272,8 @@ class _Canvas:
         self.ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h,
                                          boxstyle="round,pad=0.02,rounding_size=0.12",
                                          fc=color, ec="#333333", lw=1.2, zorder=3))
-        self.ax.text(x, y, text, ha="center", va="center", fontsize=12, zorder=4)
+        size = 12 if text.startswith("$") else 9      # a word ("tanh") is wider than a symbol
+        self.ax.text(x, y, text, ha="center", va="center", fontsize=size, zorder=4)
         if label:
             self.ax.text(x - w / 2 - 0.08, y + h / 2 + 0.05, label, ha="right", va="bottom",
                          fontsize=12, zorder=4)
@@ -284,7 +285,7 @@ class _Canvas:
     def oval(self, x: float, y: float, text: str) -> None:
         self.ax.add_patch(Ellipse((x, y), 0.95, 0.5, fc="white", ec="#333333", lw=1.2,
                                   zorder=3))
-        self.ax.text(x, y, text, ha="center", va="center", fontsize=11, zorder=4)
+        self.ax.text(x, y, text, ha="center", va="center", fontsize=9, zorder=4)
 
     def highway(self, y: float, stops: tuple[float, ...], color: str, left: str,
                 right: str) -> None:
