@@ -854,11 +854,11 @@ assert np.all(np.diff(means * np.sign(bracket_r)) > 0.3)
 # <details><summary>Solution</summary>
 #
 # Greedy decoding is deterministic, so all 8 samples are the same text, and that text
-# soon falls into a loop: the model's most probable continuation of a line is a line it
-# has just written. Its share of distinct 4-grams is far below that of temperature 0.5,
-# which is itself below the held-out text's. Low temperature and greedy decoding buy a low
-# cross-entropy under the model with repetition, which is why Holtzman et al. (2020)
-# proposed the nucleus instead.
+# soon falls into a loop: the model's most probable continuation of a phrase is a phrase
+# it has just written. Its share of distinct 4-grams is far below the average sample's at
+# temperature 0.5 (some of those loop too, at some seeds). Low temperature and greedy
+# decoding buy a low cross-entropy under the model with repetition, which is why
+# Holtzman et al. (2020) proposed the nucleus instead.
 #
 # </details>
 
@@ -870,7 +870,7 @@ print(f"greedy: {len(set(greedy_texts))} distinct sample(s); distinct 4-grams "
       f"at temperature 0.5 and {real['distinct']:.2f} in held-out text")
 print(greedy_texts[0][:300])
 assert len(set(greedy_texts)) == 1
-assert greedy_distinct < measures["temperature", 0]["distinct"].min()
+assert greedy_distinct < measures["temperature", 0]["distinct"].mean() - 0.2
 
 # %% [markdown]
 # **3. Other features.** `in_comment` and `line_start` were not shown in the coloured
