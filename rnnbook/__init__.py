@@ -13,7 +13,9 @@ definition per idea:
                       to torch.nn's
 - `rnnbook.variants`  cells and layers torch.nn lacks: the GRU as Cho et al. (2014) wrote it
 - `rnnbook.kinds`     the registry of recurrent kinds: name -> cell, layer, gate count
-- `rnnbook.fast`      fast paths (a hand-written backward pass), measured in chapter 15
+- `rnnbook.fast`      exact fast paths for the LSTM, measured in chapter 15
+- `rnnbook.scan`      linear recurrences as scans; minGRU and minLSTM
+- `rnnbook.dropout`   dropout for recurrent layers: one mask per sequence, weight drop
 - `rnnbook.tasks`     synthetic long-memory tasks: adding, copy, temporal order, Reber
 - `rnnbook.series`    lag windows, time splits, a scaler without leakage, CO2, sunspots
 - `rnnbook.text`      a shipped text corpus, a character vocabulary, batches, the LM loss
@@ -31,6 +33,7 @@ and the modules of the applications:
 
 - `rnnbook.forecast`  rolling forecast origins, MASE, sMAPE, intervals, recursive forecasts
 - `rnnbook.classify`  two labelled sequence sets, pad-and-pack batches, read-outs, a classifier
+- `rnnbook.language`  bits per character, Kneser-Ney, sampling, reading a model's cells
 - `rnnbook.seq2seq`   dates to translate, an encoder-decoder with attention, beam search
 - `rnnbook.anomaly`   labelled series, the UCR protocol, point and range metrics
 - `rnnbook.music`     Bach chorales as piano rolls, MIDI, folk tunes as ABC text

@@ -81,3 +81,16 @@ def test_readme_lists_every_chapter_in_order():
     listed = re.findall(r"^\| (\d\d) \| \[[^]]+\]\(chapters/(\d\d_\w+\.ipynb)\)", readme, re.M)
     assert [name for _, name in listed] == notebooks
     assert all(name.startswith(number) for number, name in listed)
+
+
+def test_every_module_is_listed_in_the_package_docstring_and_the_readme():
+    import pkgutil
+
+    modules = {info.name for info in pkgutil.iter_modules(rnnbook.__path__)
+               if not info.name.startswith("_")}
+    docstring = set(re.findall(r"^- `rnnbook\.(\w+)`", rnnbook.__doc__, re.M))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = "\n".join(line for line in readme.splitlines() if line.startswith("| `rnnbook."))
+    table = set(re.findall(r"`rnnbook\.(\w+)`", rows))
+    assert docstring == modules, f"docstring: {docstring ^ modules}"
+    assert table == modules, f"README: {table ^ modules}"
