@@ -257,8 +257,8 @@ print("stateful training, state carried, against reset training, state reset: be
       + ")")
 print("both evaluated with the state carried: stateful better by "
       + ", ".join(f"{d:+.3f}" for d in both_carried) + " bits")
-# Calibration, seed shifts 0-3: own regime 0.04-0.08 bits; both carried -0.00 to +0.03;
-# carried beats reset for every model by 0.03-0.12 bits.
+# Calibration, seed shifts 0-3 (8 runs of each): own regime 0.056-0.071 bits; both carried
+# +0.012 to +0.028; carried beats reset for every model, by 0.03 bits or more.
 assert min(own_regime) > 0.02
 assert all(r["carried"] < r["reset"] - 0.01 for r in results.values())
 
@@ -272,11 +272,12 @@ assert all(r["carried"] < r["reset"] - 0.01 for r in results.values())
 # - **Stateful training, used statefully, beats reset training used as it was trained**
 #   by a few hundredths of a bit (printed above). This is the comparison that matters in
 #   practice: a model trained on windows is usually also run on windows.
-# - With the state carried for both, the two training regimes are within a few
-#   hundredths of a bit, in favour of stateful training in most runs, but the gap is of the
-#   size of the seed-to-seed spread of two seeds: we do not claim it. At 300 steps the
+# - With the state carried for both, stateful training is ahead by one to three
+#   hundredths of a bit: in favour of stateful training in all eight runs of our
+#   calibration (seed shifts 0 to 3, two seeds each), but smaller than the gap between two
+#   seeds (about 0.07 bits), so we report it without asserting it. At 300 steps the
 #   models are young; Merity, Keskar & Socher (2018) and most language-model codes train
-#   statefully because the gap is real at scale, but this minute cannot show it.
+#   statefully, but this minute cannot measure what that is worth at scale.
 #
 # Stateful training is also cheaper for the same context: to give each prediction 128
 # characters of context with resets, the windows must be 128 long and every character is
@@ -398,8 +399,8 @@ shuffled = carried_bpc(lm, rnnbook.numpy_rng(3).permutation(n_chunks))
 from_zero = bits_per_char(lm, val_ids, streams=16, seq_len=128, carry_state=False)
 print(f"state carried, in order: {in_order:.3f}; reset every chunk: {from_zero:.3f}; "
       f"carried across shuffled chunks: {shuffled:.3f} bits per character")
-# Calibration, seed shifts 0-3 (the shuffle changes): shuffled 0.10-0.11 above in order,
-# 0.007-0.013 above the resets.
+# Calibration, seed shifts 0-3 (the shuffle changes): shuffled 0.105-0.116 above in order,
+# 0.007-0.018 above the resets.
 assert in_order < from_zero - 0.05
 assert shuffled > in_order + 0.07 and shuffled > from_zero - 0.02
 
@@ -481,9 +482,9 @@ for family, options in SETTINGS.items():
               f"{'':13}{m['distinct'].mean():.2f}{'':12}{np.nanmean(m['parses']):.2f}")
 print(f"{'held-out text':>16}  {real['ce']:.2f}{'':20}{real['distinct']:.2f}{'':12}"
       f"{real['parses']:.2f}")
-# Calibration, seed shifts 0-3: cross-entropy rises along every family by > 0.7 bits
-# (adjacent steps by > 0.1); distinct 4-grams rise by > 0.15; lines parsed fall with
-# temperature by > 0.15, and are noisy (within 0.1 of each other) for top-k and top-p.
+# Calibration, seed shifts 0-3: cross-entropy rises along every family by > 0.75 bits
+# (adjacent steps by > 0.1); distinct 4-grams rise by > 0.13; lines parsed fall with
+# temperature by > 0.19, and are not monotone in every run for top-k and top-p.
 for family in SETTINGS:
     ce = np.array([measures[family, i]["ce"].mean() for i in range(4)])
     distinct = np.array([measures[family, i]["distinct"].mean() for i in range(4)])
@@ -609,13 +610,14 @@ for name in FEATURES:
         f"unit {found[k][0][name][0]:3d}, r = {found[k][0][name][1]:+.2f}" for k in found))
 best_r = {k: {name: abs(found[k][0][name][1]) for name in FEATURES} for k in found}
 MEMORY = ("in_string", "indent", "bracket_depth")           # need memory, not the input
-# Calibration, seed shifts 0-3: untrained |r| 0.21-0.25 on the memory features and
-# 0.49-0.52 on line_start; the live model 0.32-0.48, 0.51-0.58, 0.36-0.45.
+# Calibration, seed shifts 0-3: untrained |r| 0.19-0.25 on the memory features and
+# 0.44-0.56 on line_start; the live model 0.32-0.44, 0.51-0.58, 0.31-0.43.
 for name in MEMORY:
     assert best_r["checkpoint"][name] > 0.5
     assert best_r["checkpoint"][name] > best_r["untrained"][name] + 0.2
 assert best_r["live, stateful"]["indent"] > best_r["untrained"]["indent"] + 0.15
-assert best_r["untrained"]["line_start"] > 0.4 > best_r["untrained"]["in_string"]
+assert best_r["untrained"]["line_start"] > max(0.35, best_r["untrained"]["in_string"] + 0.15)
+assert best_r["untrained"]["line_start"] > best_r["checkpoint"]["line_start"] + 0.05
 
 # %% [markdown]
 # The checkpoint has a unit for each of the three features that need memory: the state of
@@ -732,7 +734,8 @@ print(f"string unit {string_unit}: quotes +{string_damage[0]:.3f} bits, "
 print(f"{len(controls)} random units: quotes {control_damage[:, 0].mean():+.3f} "
       f"(at most {control_damage[:, 0].max():+.3f}), others "
       f"{control_damage[:, 1].mean():+.3f} (at most {control_damage[:, 1].max():+.3f}) bits")
-# Calibration, seed shifts 0-3: random units' median damage on quotes below 0.04 bits.
+# Calibration, seed shifts 0-3: random units' mean damage on quotes -0.005 to +0.03 bits,
+# the largest +0.04 to +0.15; the string unit's (deterministic) +0.166.
 assert string_damage[0] > 2 * string_damage[1]
 assert string_damage[0] > np.median(control_damage[:, 0]) + 0.08
 
