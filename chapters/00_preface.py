@@ -137,19 +137,32 @@ print(f"device: {rnnbook.choose_device()}, CPU threads: {torch.get_num_threads()
 # tested form, so that later chapters import it instead of copying it. Each module is small
 # enough to read in one sitting, and its docstring says what it is for:
 
-# %%
+# %% tags=["nbval-check-output"]
 import importlib
+import pkgutil
 import re
 import textwrap
 
-for name in ["checks", "seeding", "gates", "cells", "layers", "variants", "kinds", "fast",
-             "tasks", "series", "text", "download", "models", "train", "bptt", "gradients",
-             "baselines", "compare", "bench", "plot"]:
-    module = importlib.import_module(f"rnnbook.{name}")
-    first_paragraph = " ".join(module.__doc__.strip().split("\n\n")[0].split())
-    first_sentence = re.split(r"(?<=\.)\s", first_paragraph)[0]
-    print(textwrap.fill(first_sentence, width=92, initial_indent=f"rnnbook.{name:<10} ",
-                        subsequent_indent=" " * 19))
+CORE = ["checks", "seeding", "gates", "cells", "layers", "variants", "kinds", "fast", "scan",
+        "dropout", "tasks", "series", "text", "download", "models", "train", "bptt",
+        "gradients", "baselines", "compare", "bench", "plot"]
+APPLICATIONS = ["forecast", "classify", "language", "seq2seq", "anomaly", "music"]
+
+
+def tour(names):
+    for name in names:
+        module = importlib.import_module(f"rnnbook.{name}")
+        first_paragraph = " ".join(module.__doc__.strip().split("\n\n")[0].split())
+        first_sentence = re.split(r"(?<=\.)(?<!et al\.)\s", first_paragraph)[0]
+        print(textwrap.fill(first_sentence, width=92, initial_indent=f"rnnbook.{name:<10} ",
+                            subsequent_indent=" " * 19))
+
+
+tour(CORE)
+print("\nthe applications, chapters 09 to 14:")
+tour(APPLICATIONS)
+every_module = {m.name for m in pkgutil.iter_modules(rnnbook.__path__)}
+assert sorted(CORE + APPLICATIONS) == sorted(every_module), "the tour misses a module"
 
 # %% [markdown]
 # ### `rnnbook.layers`: recurrent layers from scratch, equal to PyTorch's

@@ -137,9 +137,6 @@ from rnnbook.gradients import gate_trace, jacobian_norms, model_grad_norms
 from rnnbook.plot import cell_diagram, gate_histograms
 
 ax = cell_diagram("gru")
-for label in ax.texts:                  # the package's diagram draws "tanh" a size too large
-    if label.get_text() == "tanh":      # for its box; smaller here until it is fixed there
-        label.set_fontsize(9)
 ax.set_title("One step of a GRU: the reset gate $r_t$ feeds the candidate $n_t$, and the "
              "update gate $z_t$\nkeeps the old state in proportion $z_t$ and lets the "
              "candidate in with $1 - z_t$", fontsize=10)
