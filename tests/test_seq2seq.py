@@ -15,13 +15,7 @@ from rnnbook.seq2seq import Vocab
 DATE = datetime.date(1994, 3, 3)
 
 
-@pytest.fixture
-def float64():
-    """Compute in double precision, and leave the default as it was for other tests."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
+F64 = {"dtype": torch.float64}     # double precision, asked for explicitly: no global default
 
 # ---------------------------------------------------------------------------
 # The task
@@ -165,32 +159,32 @@ def test_attention_shapes_and_weights(kind):
     torch.testing.assert_close(context, weights @ k)
 
 
-def test_attention_scores_by_hand(float64):
+def test_attention_scores_by_hand():
     torch.manual_seed(1)
-    q, k = torch.randn(2, 3, 4), torch.randn(2, 6, 5)
-    additive = s2s.Attention("additive", 4, 5, attention_size=7)
-    by_hand = torch.empty(2, 3, 6)
+    q, k = torch.randn(2, 3, 4, **F64), torch.randn(2, 6, 5, **F64)
+    additive = s2s.Attention("additive", 4, 5, attention_size=7).double()
+    by_hand = torch.empty(2, 3, 6, **F64)
     for b, t, j in itertools.product(range(2), range(3), range(6)):
         hidden = torch.tanh(additive.W_q.weight @ q[b, t] + additive.W_k.weight @ k[b, j]
                             + additive.W_k.bias)
         by_hand[b, t, j] = additive.v.weight[0] @ hidden
     torch.testing.assert_close(additive.scores(q, k), by_hand, rtol=0, atol=1e-12)
-    k4 = torch.randn(2, 6, 4)
-    dot = s2s.Attention("dot", 4, 4)
+    k4 = torch.randn(2, 6, 4, **F64)
+    dot = s2s.Attention("dot", 4, 4).double()
     by_hand = torch.tensor([[[float(q[b, t] @ k4[b, j]) for j in range(6)] for t in range(3)]
-                            for b in range(2)])
+                            for b in range(2)], **F64)
     torch.testing.assert_close(dot.scores(q, k4), by_hand, rtol=0, atol=1e-12)
 
 
-def test_dot_attention_equals_torch_sdpa_with_gradients(float64):
+def test_dot_attention_equals_torch_sdpa_with_gradients():
     """Dot-product attention is torch's scaled_dot_product_attention with scale 1 and the
     keys as values: outputs and gradients agree."""
     torch.manual_seed(2)
-    q = torch.randn(3, 4, 6, requires_grad=True)
-    k = torch.randn(3, 9, 6, requires_grad=True)
+    q = torch.randn(3, 4, 6, **F64, requires_grad=True)
+    k = torch.randn(3, 9, 6, **F64, requires_grad=True)
     mask = torch.rand(3, 9) > 0.3
     mask[:, 0] = True
-    ours, _ = s2s.Attention("dot", 6, 6)(q, k, mask)
+    ours, _ = s2s.Attention("dot", 6, 6).double()(q, k, mask)
     theirs = nn.functional.scaled_dot_product_attention(q, k, k, attn_mask=mask[:, None],
                                                         scale=1.0)
     torch.testing.assert_close(ours, theirs, rtol=0, atol=1e-12)
@@ -202,11 +196,11 @@ def test_dot_attention_equals_torch_sdpa_with_gradients(float64):
 
 
 @pytest.mark.parametrize("kind", ["additive", "dot"])
-def test_attention_gradients_by_finite_differences(kind, float64):
+def test_attention_gradients_by_finite_differences(kind):
     torch.manual_seed(3)
-    att = s2s.Attention(kind, 4, 4)
-    q = torch.randn(2, 3, 4, requires_grad=True)
-    k = torch.randn(2, 5, 4, requires_grad=True)
+    att = s2s.Attention(kind, 4, 4).double()
+    q = torch.randn(2, 3, 4, **F64, requires_grad=True)
+    k = torch.randn(2, 5, 4, **F64, requires_grad=True)
     mask = torch.tensor([[True] * 5, [True, True, True, False, False]])
     assert torch.autograd.gradcheck(lambda q, k: att(q, k, mask)[0], (q, k))
 
