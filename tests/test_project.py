@@ -94,3 +94,11 @@ def test_every_module_is_listed_in_the_package_docstring_and_the_readme():
     table = set(re.findall(r"`rnnbook\.(\w+)`", rows))
     assert docstring == modules, f"docstring: {docstring ^ modules}"
     assert table == modules, f"README: {table ^ modules}"
+
+
+def test_no_test_changes_torchs_global_state_for_others():
+    """Tests ask for double precision explicitly: a changed global default dtype has leaked
+    into other tests before."""
+    offenders = [p.name for p in (ROOT / "tests").glob("*.py")
+                 if p.name != "test_project.py" and "set_default_dtype" in p.read_text()]
+    assert not offenders, offenders
