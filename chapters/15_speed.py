@@ -551,6 +551,7 @@ for ax, (size, values) in zip(axes, SWEEPS.items(), strict=True):
         ax.loglog(values, np.array(times) * 1e3, "o-", label=name)
     ax.set_xlabel({"T": "sequence length T", "B": "batch B", "H": "hidden size H"}[size])
     ax.set_xticks(values, [str(v) for v in values])
+    ax.minorticks_off()
 axes[0].set_ylabel("forward + backward, ms")
 axes[0].legend(fontsize=7)
 fig.suptitle("Time against one size at a time (the others at T=100, B=32, H=128), float32, "
