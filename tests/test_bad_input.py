@@ -32,7 +32,7 @@ matplotlib.use("Agg")
 
 NAN, INF = float("nan"), float("inf")
 MODULES = ["checks", "seeding", "gates", "cells", "layers", "variants", "kinds", "fast", "scan",
-           "tasks", "series", "text", "download", "models", "train", "bptt", "gradients",
+           "dropout", "tasks", "series", "text", "download", "models", "train", "bptt", "gradients",
            "baselines", "compare", "bench", "plot"]
 
 
@@ -250,7 +250,8 @@ for fn, n in N_GATES.items():
     row(g, "w_hh", tensor(n * H), ValueError, r"w_hh a tensor")
     row(g, "w_hh", None, TypeError, r"w_hh must be a torch.Tensor, got None")
     row(g, "b_hh", tensor(H + 1), ValueError, r"b_hh must be a tensor of shape")
-    row(g, "b_hh", [0.0] * (n * H), TypeError, r"b_hh must be a torch.Tensor, got (\[0.0, |a list of)")
+    row(g, "b_hh", [0.0] * (n * H), TypeError,
+        r"b_hh must be a torch.Tensor, got (\[0.0, |a list of)")
     row(g, "b_hh", tensor(n * H, dtype=torch.float64), ValueError, r"b_hh has dtype")
 for bad in ("sigmoid", None, "ReLU"):
     row("gates.rnn_step", "nonlinearity", bad, ValueError, r"nonlinearity must be one of")
@@ -262,7 +263,10 @@ CELL_CLASSES = {"cells.RNNCell": ("cells", "RNNCell"), "cells.LSTMCell": ("cells
 LAYER_CLASSES = {"layers.RNN": ("layers", "RNN"), "layers.LSTM": ("layers", "LSTM"),
                  "layers.GRU": ("layers", "GRU"), "layers.RecurrentBase": ("layers",
                                                                            "RecurrentBase"),
-                 "variants.ChoGRU": ("variants", "ChoGRU"), "fast.FastLSTM": ("fast", "FastLSTM")}
+                 "variants.ChoGRU": ("variants", "ChoGRU"), "fast.FastLSTM": ("fast", "FastLSTM"),
+                 "dropout.DropoutRNN": ("dropout", "DropoutRNN"),
+                 "dropout.DropoutLSTM": ("dropout", "DropoutLSTM"),
+                 "dropout.DropoutGRU": ("dropout", "DropoutGRU")}
 
 
 def cls(spec):
@@ -315,11 +319,11 @@ for name, spec in LAYER_CLASSES.items():
         row(name, "dropout", bad, ValueError, r"dropout must be a number in \[0, 1\]")
     for bad in (None, [0.5]):                    # torch.nn: TypeError where float() fails
         row(name, "dropout", bad, TypeError, r"dropout must be a number in \[0, 1\]")
-    is_lstm = spec[1] in ("LSTM", "FastLSTM")
-    if spec[1] in ("RNN", "GRU", "ChoGRU"):
+    is_lstm = spec[1] in ("LSTM", "FastLSTM", "DropoutLSTM")
+    if spec[1] in ("RNN", "GRU", "ChoGRU", "DropoutRNN", "DropoutGRU"):
         for bad in (0, 2):
             row(name, "proj_size", bad, ValueError, r"proj_size applies to an LSTM only")
-    if spec[1] == "LSTM":
+    if spec[1] in ("LSTM", "DropoutLSTM"):
         int_arg(name, "proj_size", minimum=0, maximum=H - 1)
     target(f"{name}.forward", lambda spec=spec, **kw: cls(spec)(I, H)(**kw),
            lambda: dict(input=torch.zeros(5, B, I), hx=None))
@@ -1083,6 +1087,24 @@ row("plot.cell_diagram", "ax", "axes", TypeError, r"ax must be a matplotlib Axes
 # language (chapter 11)
 # ---------------------------------------------------------------------------
 
+# rnnbook.dropout: the rates of the three layers (their other arguments are the layers'
+# own, in LAYER_CLASSES), and LockedDropout.
+for name in ("dropout.DropoutRNN", "dropout.DropoutLSTM", "dropout.DropoutGRU"):
+    for rate in ("input_dropout", "recurrent_dropout", "weight_dropout"):
+        float_arg(name, rate, low=0.0, high=0.0)
+        row(name, rate, 1.0, ValueError, rf"{rate} must be < 1")
+target("dropout.LockedDropout", lambda **kw: mod("dropout").LockedDropout(**kw),
+       lambda: dict(p=0.5))
+float_arg("dropout.LockedDropout", "p", low=0.0)
+row("dropout.LockedDropout", "p", 1.0, ValueError, r"p must be < 1")
+bool_arg("dropout.LockedDropout", "batch_first")
+target("dropout.LockedDropout.forward", lambda **kw: mod("dropout").LockedDropout(0.5)(**kw),
+       lambda: dict(x=torch.zeros(5, B, I)))
+row("dropout.LockedDropout.forward", "x", tensor(B, I), ValueError,
+    r"x must be a tensor \(time, batch, features\), got \(2, 3\)")
+row("dropout.LockedDropout.forward", "x", [[[0.0]]], ValueError,
+    r"x must be a tensor \(time, batch, features\), got list")
+
 MODULES.append("language")
 LANG = "language"
 
@@ -1241,6 +1263,7 @@ for flag, arg in (("--steps", "steps"), ("--hidden-size", "hidden_size"),
 # ---------------------------------------------------------------------------
 
 NO_ARGUMENTS = {
+    "dropout.RecurrentDropout": "a mixin, called through DropoutRNN, DropoutLSTM and DropoutGRU",
     "series.load_sunspots": "takes no arguments",
     "download.cache_dir": "takes no arguments; an empty RNNBOOK_CACHE counts as unset "
                           "(test_download)",
