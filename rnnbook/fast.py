@@ -178,12 +178,14 @@ class FastLSTM(LSTM):
                             "PackedSequence")
         return super().forward(input, hx)
 
+    sequence = LSTMSequence       # the autograd Function that runs the loop
+
     def _run_direction(self, x_proj: Tensor, state, options: dict, reverse: bool, alive):
         if options["b_hh"] is not None:
             x_proj = x_proj + options["b_hh"]
         if reverse:
             x_proj = x_proj.flip(0)
-        outputs, h, c = LSTMSequence.apply(x_proj, state[0], state[1], options["w_hh"])
+        outputs, h, c = self.sequence.apply(x_proj, state[0], state[1], options["w_hh"])
         return (outputs.flip(0) if reverse else outputs), (h, c)
 
 
@@ -469,7 +471,7 @@ def _pointers(t: Tensor) -> list[int]:
     return [t.data_ptr() + k * step for k in range(t.size(0))]
 
 
-class KernelLSTMSequence(torch.autograd.Function):
+class KernelLSTMSequence(LSTMSequence):
     """LSTMSequence with each backward step's element-wise work (the derivatives of the
     activations, the cell and the output: a dozen PyTorch operations) in one call of
     compiled C++ through ctypes. The forward pass stays with PyTorch's vectorised
@@ -482,9 +484,7 @@ class KernelLSTMSequence(torch.autograd.Function):
     def forward(ctx, x_proj, h0, c0, w_hh):
         _check_sequence(x_proj, h0, c0, w_hh)
         _check_kernel_tensors(x_proj=x_proj, w_hh=w_hh)
-        acts, hs, cs, tanh_cs = _forward_in_place(x_proj, h0, c0, w_hh)
-        ctx.save_for_backward(acts, hs, cs, tanh_cs, w_hh, x_proj, h0, c0)
-        return hs[1:].clone(), hs[-1].clone(), cs[-1].clone()
+        return LSTMSequence.forward(ctx, x_proj, h0, c0, w_hh)      # the same forward pass
 
     @staticmethod
     def backward(ctx, d_out, d_h_last, d_c_last):
@@ -523,10 +523,4 @@ class KernelLSTM(FastLSTM):
     """FastLSTM whose loop runs KernelLSTMSequence: the element-wise work of each backward
     step in compiled C++, the matmuls in PyTorch. CPU only."""
 
-    def _run_direction(self, x_proj: Tensor, state, options: dict, reverse: bool, alive):
-        if options["b_hh"] is not None:
-            x_proj = x_proj + options["b_hh"]
-        if reverse:
-            x_proj = x_proj.flip(0)
-        outputs, h, c = KernelLSTMSequence.apply(x_proj, state[0], state[1], options["w_hh"])
-        return (outputs.flip(0) if reverse else outputs), (h, c)
+    sequence = KernelLSTMSequence
