@@ -74,8 +74,10 @@ if "google.colab" in sys.modules:
 
 # %% tags=["nbval-check-output"]
 import ast
+import hashlib
 import math
 import time
+from importlib import resources
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -297,9 +299,10 @@ assert all(r["carried"] < r["reset"] - 0.01 for r in results.values())
 # of the same training text, in chunks of 128 characters, with Adam and a learning rate
 # decayed linearly from 0.003 to 0. The file records its settings, the curve of held-out
 # bits per character against CPU seconds, the torch version and the time it took; its
-# SHA-256 is in `rnnbook/datasets/README.md`, and `tests/test_language.py` checks that the
-# script runs and its loss falls, and that the shipped weights score what their record
-# says. The cell below prints that record.
+# SHA-256, printed below, is in `rnnbook/datasets/README.md`, and
+# `tests/test_language.py` checks that the script runs and its loss falls, that the file
+# has that hash, and that the shipped weights score what their record says. The cell
+# below prints that record.
 
 # %% tags=["nbval-check-output"]
 lm, lm_vocab, record = load_checkpoint()
@@ -309,6 +312,8 @@ assert lm_vocab.chars == vocab.chars and settings["split"] == split
 print(f"settings: {settings}")
 print(f"{n_params:,} parameters; trained with torch {record['torch']} on "
       f"{record['threads']} thread(s), {record['cpu_seconds'] / 60:.0f} min of CPU")
+shipped = resources.files("rnnbook.datasets").joinpath("char_lstm.pt").read_bytes()
+print(f"char_lstm.pt: {len(shipped) / 1e6:.2f} MB, sha256 {hashlib.sha256(shipped).hexdigest()}")
 CKPT_BPC = bits_per_char(lm, val_ids)
 train_slice = train_ids[-len(val_ids):]                 # as much training text, same layout
 CKPT_TRAIN = bits_per_char(lm, train_slice)
