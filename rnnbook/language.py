@@ -66,6 +66,18 @@ def _check_range(ids: Tensor, model: nn.Module, name: str = "ids") -> None:
                          f"model, got {int(ids.min())}..{int(ids.max())}")
 
 
+def _streams(ids: Tensor, streams: int, model: nn.Module) -> tuple[Tensor, Tensor]:
+    """The text cut into `streams` equal rows, inputs x and next characters y, each
+    (streams, per_stream); the few characters left over are dropped."""
+    per_stream = (len(ids) - 1) // streams
+    if per_stream < 1:
+        raise ValueError(f"ids must hold more than streams = {streams} ids, got {len(ids)}")
+    _check_range(ids, model)
+    x = ids[:streams * per_stream].view(streams, per_stream)
+    y = ids[1:streams * per_stream + 1].view(streams, per_stream)
+    return x, y
+
+
 # ---------------------------------------------------------------------------
 # Bits per character
 # ---------------------------------------------------------------------------
@@ -85,12 +97,8 @@ def bits_per_char(model: nn.Module, ids: Tensor, streams: int = 16, seq_len: int
     ids = _ids(ids)
     streams, seq_len = check_int("streams", streams), check_int("seq_len", seq_len)
     carry_state = check_bool("carry_state", carry_state)
-    per_stream = (len(ids) - 1) // streams
-    if per_stream < 1:
-        raise ValueError(f"ids must hold more than streams = {streams} ids, got {len(ids)}")
-    _check_range(ids, model)
-    x = ids[:streams * per_stream].view(streams, per_stream)
-    y = ids[1:streams * per_stream + 1].view(streams, per_stream)
+    x, y = _streams(ids, streams, model)
+    per_stream = x.size(1)
     was_training = model.training
     model.eval()
     try:
@@ -436,12 +444,8 @@ def ablated_losses(model: nn.Module, ids: Tensor, units=(), streams: int = 16) -
     if not isinstance(model.rnn, nn.LSTM) or model.rnn.num_layers != 1 \
             or model.rnn.bidirectional:
         raise ValueError("model must be a CharLM with a one-layer torch LSTM (kind='lstm')")
-    per_stream = (len(ids) - 1) // streams
-    if per_stream < 1:
-        raise ValueError(f"ids must hold more than streams = {streams} ids, got {len(ids)}")
-    _check_range(ids, model)
-    x = ids[:streams * per_stream].view(streams, per_stream)
-    y = ids[1:streams * per_stream + 1].view(streams, per_stream)
+    x, y = _streams(ids, streams, model)
+    per_stream = x.size(1)
     was_training = model.training
     model.eval()
     try:
