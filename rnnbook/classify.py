@@ -33,6 +33,7 @@ from torch.nn.utils.rnn import (
 )
 
 from rnnbook.checks import check_bool, check_choice, check_int
+from rnnbook.train import evaluating
 
 __all__ = [
     "JAPANESE_VOWELS_SPLITS", "LANGUAGES", "SHARED_RULES", "POOLS", "load_japanese_vowels",
@@ -319,12 +320,7 @@ def predict_logits(model: nn.Module, sequences: Sequence, batch_size: int = 1024
             or not sequences:
         raise ValueError("sequences must be a non-empty list of sequences")
     batch_size = check_int("batch_size", batch_size)
-    was_training = model.training
-    model.eval()
-    try:
-        device = next(model.parameters()).device
+    with evaluating(model) as device:
         out = [model(collate([(s, 0) for s in sequences[i:i + batch_size]])[0].to(device))
                for i in range(0, len(sequences), batch_size)]
-    finally:
-        model.train(was_training)
     return torch.cat(out).cpu()

@@ -29,6 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnbook.checks import check_bool, check_float, check_int, to_numpy
+from rnnbook.train import evaluating
 
 __all__ = ["FEATURES", "KneserNey", "ablated_losses", "bits_per_char", "feature_correlation",
            "filter_logits", "load_checkpoint", "main", "sample", "scan_python", "train"]
@@ -99,10 +100,7 @@ def bits_per_char(model: nn.Module, ids: Tensor, streams: int = 16, seq_len: int
     carry_state = check_bool("carry_state", carry_state)
     x, y = _streams(ids, streams, model)
     per_stream = x.size(1)
-    was_training = model.training
-    model.eval()
-    try:
-        device = next(model.parameters()).device
+    with evaluating(model) as device:
         total, state = 0.0, None
         for start in range(0, per_stream, seq_len):
             logits, state = model(x[:, start:start + seq_len].to(device),
@@ -110,8 +108,6 @@ def bits_per_char(model: nn.Module, ids: Tensor, streams: int = 16, seq_len: int
             total += nn.functional.cross_entropy(
                 logits.reshape(-1, logits.size(-1)),
                 y[:, start:start + seq_len].reshape(-1).to(device), reduction="sum").item()
-    finally:
-        model.train(was_training)
     return total / y.numel() * BITS
 
 
@@ -302,10 +298,7 @@ def sample(model: nn.Module, vocab, prompts, length: int, temperature: float = 1
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, "
                         f"got {type(generator).__name__}")
-    was_training = model.training
-    model.eval()
-    try:
-        device = next(model.parameters()).device
+    with evaluating(model) as device:
         x = torch.stack([vocab.encode(p) for p in prompts]).to(device)
         logits, state = model(x)
         logits = logits[:, -1]
@@ -317,8 +310,6 @@ def sample(model: nn.Module, vocab, prompts, length: int, temperature: float = 1
             out.append(nxt)
             logits, state = model(nxt.to(device), state)
             logits = logits[:, -1]
-    finally:
-        model.train(was_training)
     chars = torch.cat(out, dim=1)
     texts = [p + vocab.decode(row) for p, row in zip(prompts, chars, strict=True)]
     return texts, (nll / length).numpy().astype(np.float64)
@@ -446,10 +437,7 @@ def ablated_losses(model: nn.Module, ids: Tensor, units=(), streams: int = 16) -
         raise ValueError("model must be a CharLM with a one-layer torch LSTM (kind='lstm')")
     x, y = _streams(ids, streams, model)
     per_stream = x.size(1)
-    was_training = model.training
-    model.eval()
-    try:
-        device = next(model.parameters()).device
+    with evaluating(model) as device:
         emb = model.embed(x.to(device))
         h = torch.zeros(1, streams, hidden, device=device)
         c = torch.zeros_like(h)
@@ -463,8 +451,6 @@ def ablated_losses(model: nn.Module, ids: Tensor, units=(), streams: int = 16) -
             logits = model.head(out[:, 0])
             losses[:, t] = nn.functional.cross_entropy(logits, y[:, t].to(device),
                                                        reduction="none").cpu()
-    finally:
-        model.train(was_training)
     result = np.full(len(ids) - 1, np.nan)
     result[:streams * per_stream] = losses.reshape(-1).numpy()
     return result

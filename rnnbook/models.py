@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from rnnbook.checks import check_bool, check_choice, check_float, check_int
 from rnnbook.kinds import check_kind
+from rnnbook.train import evaluating
 
 __all__ = ["CharLM", "SequenceModel", "recurrent_layer"]
 
@@ -144,10 +145,7 @@ class CharLM(nn.Module):
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator or None, "
                             f"got {type(generator).__name__}")
-        was_training = self.training
-        self.eval()
-        try:
-            device = next(self.parameters()).device
+        with evaluating(self) as device:
             logits, state = self(vocab.encode(prompt).to(device)[None])
             out = []
             for _ in range(length):
@@ -155,6 +153,4 @@ class CharLM(nn.Module):
                 nxt = torch.multinomial(probs.cpu(), 1, generator=generator).to(device)
                 out.append(int(nxt))
                 logits, state = self(nxt[None], state)
-        finally:
-            self.train(was_training)
         return prompt + vocab.decode(out)

@@ -37,6 +37,7 @@ import torch
 from torch import Tensor
 
 from rnnbook.checks import check_choice, check_float, check_int, to_numpy
+from rnnbook.train import evaluating
 
 __all__ = [
     "Chorales", "TuneCheck", "bernoulli_nll", "build", "check_roll", "check_rolls", "check_tune",
@@ -335,13 +336,11 @@ def sample_roll(model, steps: int, n: int = 1, generator: torch.Generator | None
     and fed back as the input of step t + 1. Returns (n, steps, 88) bool."""
     check_int("steps", steps)
     check_int("n", n)
-    was_training = model.training
-    model.eval()
     x = torch.zeros(n, 1, NUM_PITCHES)                   # the all-zero start frame
-    for _ in range(steps):                              # the whole prefix again each step:
-        probs = torch.sigmoid(model(x)[:, -1])          # simple, and cheap at these sizes
-        x = torch.cat([x, torch.bernoulli(probs, generator=generator)[:, None]], dim=1)
-    model.train(was_training)
+    with evaluating(model):
+        for _ in range(steps):                          # the whole prefix again each step:
+            probs = torch.sigmoid(model(x)[:, -1])      # simple, and cheap at these sizes
+            x = torch.cat([x, torch.bernoulli(probs, generator=generator)[:, None]], dim=1)
     return x[:, 1:].numpy().astype(bool)
 
 
@@ -451,21 +450,19 @@ def sample_tunes(lm, vocab, n: int, temperature: float = 1.0,
     check_int("n", n)
     check_int("max_chars", max_chars)
     temperature = check_float("temperature", temperature, above=0)
-    was_training = lm.training
-    lm.eval()
-    logits, state = lm(vocab.encode(TUNE_SEPARATOR).repeat(n, 1))
     tunes, done = [""] * n, [False] * n
-    for _ in range(max_chars):
-        probs = torch.softmax(logits[:, -1] / temperature, dim=-1)
-        nxt = torch.multinomial(probs, 1, generator=generator)
-        for i, char in enumerate(vocab.decode(nxt[:, 0])):
-            if not done[i]:
-                tunes[i] += char
-                done[i] = tunes[i].endswith(TUNE_SEPARATOR)
-        if all(done):
-            break
-        logits, state = lm(nxt, state)
-    lm.train(was_training)
+    with evaluating(lm):
+        logits, state = lm(vocab.encode(TUNE_SEPARATOR).repeat(n, 1))
+        for _ in range(max_chars):
+            probs = torch.softmax(logits[:, -1] / temperature, dim=-1)
+            nxt = torch.multinomial(probs, 1, generator=generator)
+            for i, char in enumerate(vocab.decode(nxt[:, 0])):
+                if not done[i]:
+                    tunes[i] += char
+                    done[i] = tunes[i].endswith(TUNE_SEPARATOR)
+            if all(done):
+                break
+            logits, state = lm(nxt, state)
     return [tune.strip("\n") for tune in tunes]
 
 

@@ -14,7 +14,8 @@ import copy
 import inspect
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
@@ -25,7 +26,8 @@ from torch.nn.utils.rnn import PackedSequence
 from rnnbook.bptt import detach_state
 from rnnbook.checks import _describe, check_bool, check_float, check_int
 
-__all__ = ["History", "check_loss_inputs", "choose_device", "fit", "progress", "quiet"]
+__all__ = ["History", "check_loss_inputs", "choose_device", "evaluating", "fit", "progress",
+           "quiet"]
 
 
 def choose_device(prefer: str | None = None) -> torch.device:
@@ -98,6 +100,20 @@ class History:
                     (at_most is not None and value <= at_most):
                 return step
         return None
+
+
+@contextmanager
+def evaluating(model: nn.Module) -> Iterator[torch.device]:
+    """Run the block with `model` in eval mode, and put its mode back after, even when the
+    block raises. Yields the device of the model's parameters (the CPU if it has none)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {_describe(model)}")
+    was_training = model.training
+    model.eval()
+    try:
+        yield next((p.device for p in model.parameters()), torch.device("cpu"))
+    finally:
+        model.train(was_training)
 
 
 def _batches_forever(batches):

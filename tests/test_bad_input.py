@@ -757,6 +757,10 @@ target("train.choose_device", lambda **kw: mod("train").choose_device(**kw),
        lambda: dict(prefer="cpu"))
 for bad in ("gpu", 3, "", "cpu:x"):
     row("train.choose_device", "prefer", bad, ValueError, r"prefer must name a device")
+target("train.evaluating", lambda **kw: mod("train").evaluating(**kw).__enter__(),
+       lambda: dict(model=nn.Linear(2, 2)))
+for bad in (None, "model", [nn.Linear(2, 2)]):
+    row("train.evaluating", "model", bad, TypeError, r"model must be a torch.nn.Module, got")
 target("train.progress", lambda **kw: mod("train").progress(**kw),
        lambda: dict(iterable=range(3)))
 for bad in (3, None, 2.5):

@@ -348,3 +348,21 @@ def test_fit_takes_packed_sequences_as_inputs():
     history = train.fit(LastState(), [(packed, torch.zeros(3))], nn.MSELoss(), steps=3,
                         device="cpu")
     assert len(history.loss) == 3 and all(math.isfinite(v) for v in history.loss)
+
+
+def test_evaluating_puts_the_mode_back_even_on_an_exception():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+    with train.evaluating(model) as device:
+        assert not model.training and not model[1].training and device == torch.device("cpu")
+    assert model.training and model[1].training
+    model.eval()
+    with pytest.raises(RuntimeError, match="inside"):
+        with train.evaluating(model):
+            raise RuntimeError("inside")
+    assert not model.training                        # it was in eval mode before
+    model.train()
+    with pytest.raises(RuntimeError, match="inside"), train.evaluating(model):
+        raise RuntimeError("inside")
+    assert model.training
+    with train.evaluating(nn.ReLU()) as device:      # no parameters: the CPU
+        assert device == torch.device("cpu")
