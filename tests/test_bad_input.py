@@ -974,13 +974,14 @@ target("bench.forward_backward", lambda **kw: mod("bench").forward_backward(**kw
        lambda: dict(layer=nn.GRU(2, 3), x=torch.zeros(3, 1, 2)))
 row("bench.forward_backward", "layer", "gru", TypeError, r"layer must be a torch.nn.Module")
 row("bench.forward_backward", "x", [[0.0]], TypeError, r"x must be a torch.Tensor")
-target("bench.compare_layers", lambda **kw: mod("bench").compare_layers(**kw),
-       lambda: dict(batch=1, steps=2, input_size=2, hidden_size=2, repeats=1, rounds=1,
-                    warmup=0))
-for arg in ("batch", "steps", "input_size", "hidden_size", "repeats", "rounds"):
-    int_arg("bench.compare_layers", arg)
-int_arg("bench.compare_layers", "warmup", minimum=0)
-choice_arg("bench.compare_layers", "clock", ("sundial",))
+for table in ("compare_layers", "compare_ladder"):     # the same arguments: one race each
+    target(f"bench.{table}", lambda table=table, **kw: getattr(mod("bench"), table)(**kw),
+           lambda: dict(batch=1, steps=2, input_size=2, hidden_size=2, repeats=1, rounds=1,
+                        warmup=0))
+    for arg in ("batch", "steps", "input_size", "hidden_size", "repeats", "rounds"):
+        int_arg(f"bench.{table}", arg)
+    int_arg(f"bench.{table}", "warmup", minimum=0)
+    choice_arg(f"bench.{table}", "clock", ("sundial",))
 row("bench.compare_layers", "device", "gpu", ValueError, r"device must name a device")
 target("bench.race", lambda **kw: mod("bench").race(**kw),
        lambda: dict(runs={"a": lambda: None}, rounds=1, warmup=0, repeats=1))
@@ -992,13 +993,6 @@ int_arg("bench.race", "rounds")
 int_arg("bench.race", "repeats")
 int_arg("bench.race", "warmup", minimum=0)
 choice_arg("bench.race", "clock", ("sundial",))
-target("bench.compare_ladder", lambda **kw: mod("bench").compare_ladder(**kw),
-       lambda: dict(batch=1, steps=2, input_size=2, hidden_size=2, repeats=1, rounds=1,
-                    warmup=0))
-for arg in ("batch", "steps", "input_size", "hidden_size", "repeats", "rounds"):
-    int_arg("bench.compare_ladder", arg)
-int_arg("bench.compare_ladder", "warmup", minimum=0)
-choice_arg("bench.compare_ladder", "clock", ("sundial",))
 target("bench.main", lambda **kw: mod("bench").main(**kw), lambda: dict(argv=[]))
 for opt in ("--batch", "--steps", "--input-size", "--hidden-size", "--repeats", "--rounds"):
     row("bench.main", "argv", [opt, "0"], ValueError,
